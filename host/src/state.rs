@@ -1,0 +1,109 @@
+//! The one state value every handler receives: configuration, the store, Redis (when
+//! configured) and the services built on them. Cloning it is cheap (one `Arc`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::ConnectionManager;
+
+use crate::auth::{Revocations, Throttle, TokenKeys};
+use crate::config::Config;
+use crate::store::Store;
+
+/// A user's activity is written to the database at most this often.
+const ACTIVITY_WRITE_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    store: Store,
+    redis: Option<ConnectionManager>,
+    tokens: TokenKeys,
+    revocations: Revocations,
+    throttle: Throttle,
+    started: Instant,
+    last_activity_write: Mutex<HashMap<i64, Instant>>,
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        store: Store,
+        redis: Option<ConnectionManager>,
+        jwt_key: &[u8],
+    ) -> Self {
+        let tokens = TokenKeys::new(jwt_key, config.token_ttl);
+        let (revocations, throttle) = match &redis {
+            Some(conn) => (
+                Revocations::Redis(conn.clone()),
+                Throttle::redis(conn.clone(), config.login_window),
+            ),
+            None => (
+                Revocations::Database(store.clone()),
+                Throttle::memory(config.login_window),
+            ),
+        };
+        AppState(Arc::new(Inner {
+            config,
+            store,
+            redis,
+            tokens,
+            revocations,
+            throttle,
+            started: Instant::now(),
+            last_activity_write: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn redis(&self) -> Option<&ConnectionManager> {
+        self.0.redis.as_ref()
+    }
+
+    pub fn tokens(&self) -> &TokenKeys {
+        &self.0.tokens
+    }
+
+    pub fn revocations(&self) -> &Revocations {
+        &self.0.revocations
+    }
+
+    pub fn throttle(&self) -> &Throttle {
+        &self.0.throttle
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.0.started.elapsed()
+    }
+
+    /// Records that `user_id` made a request, writing to the database at most once a minute.
+    pub async fn note_activity(&self, user_id: i64) {
+        let due = match self.0.last_activity_write.lock() {
+            Ok(mut map) => {
+                let due = map
+                    .get(&user_id)
+                    .is_none_or(|t| t.elapsed() >= ACTIVITY_WRITE_INTERVAL);
+                if due {
+                    map.insert(user_id, Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            if let Err(e) = self.0.store.touch_user(user_id).await {
+                tracing::warn!(user_id, error = %e, "could not record user activity");
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+-- Grimoire's initial schema (PostgreSQL). Times are Unix seconds and flags 0/1, both BIGINT, so both backends
+-- read them the same way; JSON is JSONB.
+
+CREATE TABLE users (
+    id            BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username      TEXT    NOT NULL,
+    email         TEXT    NOT NULL,
+    password_hash TEXT    NOT NULL,
+    is_admin      BIGINT  NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+    created_at    BIGINT  NOT NULL,
+    last_seen_at  BIGINT
+);
+-- Usernames and emails are unique regardless of case.
+CREATE UNIQUE INDEX users_username_lower ON users (lower(username));
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+CREATE INDEX users_last_seen ON users (last_seen_at);
+
+-- Tokens revoked by logout, kept until they would have expired anyway (used when Redis is off).
+CREATE TABLE revoked_tokens (
+    jti        TEXT   PRIMARY KEY,
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+
+CREATE TABLE campaigns (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        TEXT   NOT NULL,
+    description TEXT   NOT NULL DEFAULT '',
+    invite_code TEXT   NOT NULL UNIQUE,
+    created_by  BIGINT NOT NULL REFERENCES users (id),
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE campaign_members (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role        TEXT   NOT NULL CHECK (role IN ('dm', 'player', 'observer')),
+    joined_at   BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, user_id)
+);
+CREATE INDEX campaign_members_user ON campaign_members (user_id);
+
+CREATE TABLE characters (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    owner_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    campaign_id BIGINT REFERENCES campaigns (id) ON DELETE SET NULL,
+    name        TEXT   NOT NULL,
+    data        JSONB  NOT NULL,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX characters_owner ON characters (owner_id);
+CREATE INDEX characters_campaign ON characters (campaign_id);
+
+CREATE TABLE compendium_entries (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry_type  TEXT   NOT NULL,
+    slug        TEXT   NOT NULL,
+    name        TEXT   NOT NULL,
+    source      TEXT   NOT NULL DEFAULT 'srd',
+    edition     TEXT   NOT NULL DEFAULT '2014',
+    content     JSONB  NOT NULL,
+    search_text TEXT   NOT NULL DEFAULT '',
+    updated_at  BIGINT NOT NULL,
+    -- Full-text search: names weigh more than body text.
+    search      TSVECTOR GENERATED ALWAYS AS (
+        setweight(to_tsvector('english', name), 'A') ||
+        setweight(to_tsvector('english', search_text), 'B')
+    ) STORED,
+    UNIQUE (entry_type, slug, source, edition)
+);
+CREATE INDEX compendium_type_name ON compendium_entries (entry_type, name);
+CREATE INDEX compendium_search ON compendium_entries USING GIN (search);
