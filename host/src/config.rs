@@ -443,4 +443,16 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
     }
+
+    #[test]
+    fn readme_documents_every_setting() {
+        let readme = include_str!("../../README.md");
+        for s in SETTINGS {
+            let row = format!("| `{}` | `{}` |", s.env, s.key);
+            assert!(
+                readme.contains(&row),
+                "README's configuration table lacks {row}"
+            );
+        }
+    }
 }

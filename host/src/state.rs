@@ -38,7 +38,7 @@ impl AppState {
         let tokens = TokenKeys::new(jwt_key, config.token_ttl);
         let (revocations, throttle) = match &redis {
             Some(conn) => (
-                Revocations::Redis(conn.clone()),
+                Revocations::Redis(Box::new(conn.clone())),
                 Throttle::redis(conn.clone(), config.login_window),
             ),
             None => (
@@ -100,10 +100,8 @@ impl AppState {
             }
             Err(_) => false,
         };
-        if due {
-            if let Err(e) = self.0.store.touch_user(user_id).await {
-                tracing::warn!(user_id, error = %e, "could not record user activity");
-            }
+        if due && let Err(e) = self.0.store.touch_user(user_id).await {
+            tracing::warn!(user_id, error = %e, "could not record user activity");
         }
     }
 }

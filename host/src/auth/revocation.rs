@@ -9,7 +9,7 @@ use crate::store::{Store, StoreError, StoreResult};
 
 #[derive(Clone)]
 pub enum Revocations {
-    Redis(ConnectionManager),
+    Redis(Box<ConnectionManager>),
     Database(Store),
 }
 

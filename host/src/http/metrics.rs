@@ -34,7 +34,7 @@ fn handle() -> &'static PrometheusHandle {
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                 ],
             )
-            .and_then(|b| Ok(b.build_recorder()));
+            .map(|b| b.build_recorder());
         match recorder {
             Ok(recorder) => {
                 let handle = recorder.handle();

@@ -83,12 +83,9 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        if backend == Backend::Sqlite {
-            if let Some(parent) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf)) {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&parent)?;
-                }
-            }
+        let parent = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf));
+        if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(&parent)?;
         }
         let options = AnyConnectOptions::from_str(url)?
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));

@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod cli;
 mod errors;
+mod frontend;
 mod health;
 mod openapi;
 mod store;
