@@ -1,0 +1,16 @@
+//! # Grimoire's rules engine
+//!
+//! Everything that decides what happens at the table — dice today; character derivation,
+//! effects and rule packs as they land — lives here as a pure library: data in, data out.
+//! It performs no I/O of its own (no files, network, database or clock), so that
+//!
+//! * every rule can be tested and benchmarked alone, deterministically (randomness comes in as
+//!   an injected RNG or a seed);
+//! * the same engine can be embedded in the server, a CLI or a bot without dragging their
+//!   runtimes along;
+//! * nothing a player or a content author types can make the engine block on the outside
+//!   world: every limit is a computation limit, checked here.
+//!
+//! The host (`grimoire-host`) owns all I/O and maps engine results and errors to its API.
+
+pub mod dice;
