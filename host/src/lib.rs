@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod compendium;
 pub mod config;
 pub mod error;
 pub mod http;

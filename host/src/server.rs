@@ -28,11 +28,41 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         .migrate()
         .await
         .context("applying database migrations")?;
+    import_srd_when_empty(&store, &config).await;
     let redis = match &config.redis_url {
         Some(url) => Some(connect_redis(url).await?),
         None => None,
     };
     Ok(AppState::new(config, store, redis, &jwt_key))
+}
+
+/// On first start, fill the empty compendium from the fetched SRD file (when there is one).
+async fn import_srd_when_empty(store: &Store, config: &Config) {
+    use crate::compendium::{DEFAULT_EDITION, import};
+    match store.count_entries().await {
+        Ok(0) => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not count compendium entries");
+            return;
+        }
+    }
+    let path = match import::find_default(DEFAULT_EDITION, config) {
+        Ok(path) => path,
+        Err(e) => {
+            tracing::warn!("the compendium is empty: {e}");
+            return;
+        }
+    };
+    match import::run(store, &path, Some(DEFAULT_EDITION), false).await {
+        Ok(report) => tracing::info!(
+            entries = report.total(),
+            types = report.counts.len(),
+            file = %report.path,
+            "the compendium was empty: imported the SRD"
+        ),
+        Err(e) => tracing::error!("importing the SRD failed: {e}"),
+    }
 }
 
 pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {

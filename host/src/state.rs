@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use redis::aio::ConnectionManager;
 
 use crate::auth::{Revocations, Throttle, TokenKeys};
+use crate::compendium::cache::ResponseCache;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -24,6 +25,7 @@ struct Inner {
     tokens: TokenKeys,
     revocations: Revocations,
     throttle: Throttle,
+    compendium_cache: ResponseCache,
     started: Instant,
     last_activity_write: Mutex<HashMap<i64, Instant>>,
 }
@@ -36,14 +38,16 @@ impl AppState {
         jwt_key: &[u8],
     ) -> Self {
         let tokens = TokenKeys::new(jwt_key, config.token_ttl);
-        let (revocations, throttle) = match &redis {
+        let (revocations, throttle, compendium_cache) = match &redis {
             Some(conn) => (
                 Revocations::Redis(Box::new(conn.clone())),
                 Throttle::redis(conn.clone(), config.login_window),
+                ResponseCache::redis(conn.clone()),
             ),
             None => (
                 Revocations::Database(store.clone()),
                 Throttle::memory(config.login_window),
+                ResponseCache::memory(),
             ),
         };
         AppState(Arc::new(Inner {
@@ -53,6 +57,7 @@ impl AppState {
             tokens,
             revocations,
             throttle,
+            compendium_cache,
             started: Instant::now(),
             last_activity_write: Mutex::new(HashMap::new()),
         }))
@@ -80,6 +85,10 @@ impl AppState {
 
     pub fn throttle(&self) -> &Throttle {
         &self.0.throttle
+    }
+
+    pub fn compendium_cache(&self) -> &ResponseCache {
+        &self.0.compendium_cache
     }
 
     pub fn uptime(&self) -> Duration {

@@ -55,22 +55,39 @@ CREATE TABLE characters (
 CREATE INDEX characters_owner ON characters (owner_id);
 CREATE INDEX characters_campaign ON characters (campaign_id);
 
+-- One row per compendium entry: the record whole in `content`, plus the columns needed to list,
+-- sort and filter it. `source` is 'srd' or the id of the rule pack that brought it.
 CREATE TABLE compendium_entries (
-    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    entry_type  TEXT   NOT NULL,
-    slug        TEXT   NOT NULL,
-    name        TEXT   NOT NULL,
-    source      TEXT   NOT NULL DEFAULT 'srd',
-    edition     TEXT   NOT NULL DEFAULT '2014',
-    content     JSONB  NOT NULL,
-    search_text TEXT   NOT NULL DEFAULT '',
-    updated_at  BIGINT NOT NULL,
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry_type       TEXT   NOT NULL,
+    slug             TEXT   NOT NULL,
+    name             TEXT   NOT NULL,
+    source           TEXT   NOT NULL,
+    edition          TEXT   NOT NULL,
+    content          JSONB  NOT NULL,
+    content_hash     TEXT   NOT NULL,
+    search_text      TEXT   NOT NULL DEFAULT '',
+    updated_at       BIGINT NOT NULL,
+    -- Filter columns, NULL where they do not apply to the type.
+    level            BIGINT,
+    school           TEXT,
+    classes          TEXT,             -- ',wizard,sorcerer,': matched with LIKE '%,wizard,%'
+    concentration    BIGINT,
+    ritual           BIGINT,
+    casting_time     TEXT,
+    challenge_rating DOUBLE PRECISION,
+    creature_type    TEXT,
+    size             TEXT,
+    category         TEXT,
+    rarity           TEXT,
     -- Full-text search: names weigh more than body text.
-    search      TSVECTOR GENERATED ALWAYS AS (
+    search           TSVECTOR GENERATED ALWAYS AS (
         setweight(to_tsvector('english', name), 'A') ||
         setweight(to_tsvector('english', search_text), 'B')
     ) STORED,
     UNIQUE (entry_type, slug, source, edition)
 );
-CREATE INDEX compendium_type_name ON compendium_entries (entry_type, name);
+CREATE INDEX compendium_type_name ON compendium_entries (entry_type, edition, name);
+CREATE INDEX compendium_type_level ON compendium_entries (entry_type, level);
+CREATE INDEX compendium_type_cr ON compendium_entries (entry_type, challenge_rating);
 CREATE INDEX compendium_search ON compendium_entries USING GIN (search);

@@ -56,19 +56,36 @@ CREATE TABLE characters (
 CREATE INDEX characters_owner ON characters (owner_id);
 CREATE INDEX characters_campaign ON characters (campaign_id);
 
+-- One row per compendium entry: the record whole in `content`, plus the columns needed to list,
+-- sort and filter it. `source` is 'srd' or the id of the rule pack that brought it.
 CREATE TABLE compendium_entries (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    entry_type  TEXT   NOT NULL,
-    slug        TEXT   NOT NULL,
-    name        TEXT   NOT NULL,
-    source      TEXT   NOT NULL DEFAULT 'srd',
-    edition     TEXT   NOT NULL DEFAULT '2014',
-    content     TEXT   NOT NULL CHECK (json_valid(content)),
-    search_text TEXT   NOT NULL DEFAULT '',
-    updated_at  BIGINT NOT NULL,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_type       TEXT   NOT NULL,
+    slug             TEXT   NOT NULL,
+    name             TEXT   NOT NULL,
+    source           TEXT   NOT NULL,
+    edition          TEXT   NOT NULL,
+    content          TEXT   NOT NULL CHECK (json_valid(content)),
+    content_hash     TEXT   NOT NULL,
+    search_text      TEXT   NOT NULL DEFAULT '',
+    updated_at       BIGINT NOT NULL,
+    -- Filter columns, NULL where they do not apply to the type.
+    level            BIGINT,
+    school           TEXT,
+    classes          TEXT,             -- ',wizard,sorcerer,': matched with LIKE '%,wizard,%'
+    concentration    BIGINT,
+    ritual           BIGINT,
+    casting_time     TEXT,
+    challenge_rating REAL,
+    creature_type    TEXT,
+    size             TEXT,
+    category         TEXT,
+    rarity           TEXT,
     UNIQUE (entry_type, slug, source, edition)
 );
-CREATE INDEX compendium_type_name ON compendium_entries (entry_type, name);
+CREATE INDEX compendium_type_name ON compendium_entries (entry_type, edition, name);
+CREATE INDEX compendium_type_level ON compendium_entries (entry_type, level);
+CREATE INDEX compendium_type_cr ON compendium_entries (entry_type, challenge_rating);
 
 -- Full-text search: an external-content FTS5 index kept in step by triggers.
 CREATE VIRTUAL TABLE compendium_fts USING fts5 (

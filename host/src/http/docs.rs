@@ -19,6 +19,8 @@ pub const PAGE_PATH: &str = "/api/docs";
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
+        (name = "compendium", description = "SRD and homebrew entries: browse, filter, search"),
+        (name = "dnd5eapi", description = "The dnd5eapi.co-compatible read-only surface"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

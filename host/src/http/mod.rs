@@ -1,8 +1,11 @@
 //! The HTTP surface. Read in this order: `envelope` (the response shape and body extractor),
-//! `auth`, `health`, `metrics`, then `docs` and `frontend`. Each resource module owns its
+//! `auth`, `compendium` (and `compat`, its dnd5eapi.co-shaped twin), `health`, `metrics`, then
+//! `docs` and `frontend`. Each resource module owns its
 //! routes; this file merges them and wraps them in the cross-cutting layers.
 
 pub mod auth;
+pub mod compat;
+pub mod compendium;
 pub mod docs;
 pub mod envelope;
 pub mod frontend;
@@ -40,6 +43,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'un
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
+        .merge(compendium::router())
+        .merge(compat::router())
         .merge(health::router())
         .merge(metrics::router())
 }

@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod cli;
+mod compendium;
 mod errors;
 mod frontend;
 mod health;

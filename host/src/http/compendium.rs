@@ -1,0 +1,375 @@
+//! `/api/v1/compendium`: types and counts, paged lists with search and filters, one entry
+//! whole (with homebrew variants), and ranked search across types. Responses are cached until
+//! the compendium changes; entries carry an ETag.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::envelope::success;
+use crate::compendium::query::{self, Scope};
+use crate::compendium::{is_known_type, types_for};
+use crate::error::{ApiError, FieldErrors};
+use crate::state::AppState;
+use crate::store::{EntrySummary, SearchHit};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(types))
+        .routes(routes!(search))
+        .routes(routes!(list))
+        .routes(routes!(entry))
+}
+
+type Params = BTreeMap<String, String>;
+
+#[derive(Serialize, ToSchema)]
+pub struct TypeCount {
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub count: i64,
+    /// Filters `GET /api/v1/compendium/{type}` accepts for this type.
+    pub filters: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Types {
+    pub edition: String,
+    pub types: Vec<TypeCount>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Page {
+    pub items: Vec<EntrySummary>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Variant {
+    pub source: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntryDetail {
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub slug: String,
+    pub name: String,
+    /// `srd` or the rule pack the entry comes from.
+    pub source: String,
+    pub edition: String,
+    /// The record, whole, in the dnd5eapi.co shape.
+    #[schema(value_type = Object)]
+    pub content: Value,
+    /// Other visible entries with the same type and slug (e.g. a homebrew variant of an SRD
+    /// spell); fetch one with `?source=`.
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    pub q: String,
+    pub hits: Vec<SearchHit>,
+}
+
+fn unknown_type(t: &str) -> ApiError {
+    ApiError::not_found(
+        "COMPENDIUM_TYPE_NOT_FOUND",
+        format!("there is no compendium type {t:?}"),
+    )
+}
+
+/// The response data from the cache, or computed and cached.
+async fn cached<T: Serialize>(
+    state: &AppState,
+    key: String,
+    compute: impl Future<Output = Result<T, ApiError>>,
+) -> Result<Value, ApiError> {
+    if let Some(hit) = state
+        .compendium_cache()
+        .get(&key)
+        .await
+        .and_then(|b| serde_json::from_str(&b).ok())
+    {
+        return Ok(hit);
+    }
+    let fresh = serde_json::to_value(compute.await?).map_err(anyhow::Error::from)?;
+    state.compendium_cache().put(&key, fresh.to_string()).await;
+    Ok(fresh)
+}
+
+fn answer(data: Value) -> Response {
+    success(data).into_response()
+}
+
+fn cache_key(path: &str, params: &Params) -> String {
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// The compendium's types with how many entries each holds.
+#[utoipa::path(get, path = "/api/v1/compendium", tag = "compendium",
+    params(("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
+           ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include")),
+    responses(
+        (status = 200, description = "Types and counts", body = inline(super::envelope::Envelope<Types>)),
+        (status = 422, description = "Bad edition or pack id", body = super::envelope::Failure),
+    ))]
+async fn types(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let mut fields = FieldErrors::new();
+    for k in params
+        .keys()
+        .filter(|k| !["edition", "packs"].contains(&k.as_str()))
+    {
+        fields.insert(
+            k.clone(),
+            vec!["is not a parameter here (edition, packs)".into()],
+        );
+    }
+    let scope = query::scope(&params, &mut fields);
+    if !fields.is_empty() {
+        return Err(ApiError::Validation {
+            message: "invalid query parameters".into(),
+            fields,
+        });
+    }
+    let key = cache_key("types", &params);
+    cached(&state, key, async {
+        let counts: BTreeMap<String, i64> = state
+            .store()
+            .compendium_counts(&scope)
+            .await?
+            .into_iter()
+            .collect();
+        let types = types_for(&scope.edition)
+            .iter()
+            .map(|t| TypeCount {
+                entry_type: t.to_string(),
+                count: counts.get(*t).copied().unwrap_or(0),
+                filters: query::filters_for(t).to_vec(),
+            })
+            .collect();
+        Ok(Types {
+            edition: scope.edition.clone(),
+            types,
+        })
+    })
+    .await
+    .map(answer)
+}
+
+/// A page of one type's entries: search with `q`, filter by the type's filters.
+#[utoipa::path(get, path = "/api/v1/compendium/{type}", tag = "compendium",
+    params(
+        ("type" = String, Path, description = "e.g. spells, monsters, equipment, magic-items, classes"),
+        ("q" = Option<String>, Query, description = "full-text search, prefix-matching, ranked"),
+        ("page" = Option<i64>, Query, description = "from 1"),
+        ("per_page" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("sort" = Option<String>, Query, description = "name (default), -name, or relevance (default with q)"),
+        ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
+        ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+        ("level" = Option<i64>, Query, description = "spells, levels"),
+        ("school" = Option<String>, Query, description = "spells: a magic school slug"),
+        ("class" = Option<String>, Query, description = "spells, levels: a class slug"),
+        ("concentration" = Option<bool>, Query, description = "spells"),
+        ("ritual" = Option<bool>, Query, description = "spells"),
+        ("casting_time" = Option<String>, Query, description = "spells: e.g. 1 action, 1 bonus action"),
+        ("cr_min" = Option<String>, Query, description = "monsters: e.g. 1/4, 5"),
+        ("cr_max" = Option<String>, Query, description = "monsters"),
+        ("type" = Option<String>, Query, description = "monsters: creature type, e.g. dragon"),
+        ("size" = Option<String>, Query, description = "monsters: e.g. large"),
+        ("category" = Option<String>, Query, description = "equipment, magic-items: an equipment category slug"),
+        ("rarity" = Option<String>, Query, description = "magic-items: e.g. rare, very-rare"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = inline(super::envelope::Envelope<Page>)),
+        (status = 404, description = "Unknown type (`COMPENDIUM_TYPE_NOT_FOUND`)", body = super::envelope::Failure),
+        (status = 422, description = "Unknown filter or bad value, named in details.fields", body = super::envelope::Failure),
+    ))]
+async fn list(
+    State(state): State<AppState>,
+    Path(entry_type): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    if !is_known_type(&entry_type) {
+        return Err(unknown_type(&entry_type));
+    }
+    let q = query::list_query(&entry_type, &params)?;
+    let key = cache_key(&format!("list/{entry_type}"), &params);
+    cached(&state, key, async {
+        let (items, total) = state.store().list_entries(&q).await?;
+        Ok(Page {
+            items,
+            page: q.page,
+            per_page: q.per_page,
+            total,
+            total_pages: (total + q.per_page - 1) / q.per_page,
+        })
+    })
+    .await
+    .map(answer)
+}
+
+/// One entry, whole. Carries an ETag; `If-None-Match` answers 304 when unchanged.
+#[utoipa::path(get, path = "/api/v1/compendium/{type}/{slug}", tag = "compendium",
+    params(
+        ("type" = String, Path, description = "e.g. spells"),
+        ("slug" = String, Path, description = "the entry's index, e.g. fireball"),
+        ("source" = Option<String>, Query, description = "which variant: srd (default) or a pack id"),
+        ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
+        ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+    ),
+    responses(
+        (status = 200, description = "The entry", body = inline(super::envelope::Envelope<EntryDetail>)),
+        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        (status = 404, description = "Unknown type or slug (`COMPENDIUM_TYPE_NOT_FOUND`, `ENTRY_NOT_FOUND`)", body = super::envelope::Failure),
+    ))]
+async fn entry(
+    State(state): State<AppState>,
+    Path((entry_type, slug)): Path<(String, String)>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !is_known_type(&entry_type) {
+        return Err(unknown_type(&entry_type));
+    }
+    let mut fields = FieldErrors::new();
+    for k in params
+        .keys()
+        .filter(|k| !["edition", "packs", "source"].contains(&k.as_str()))
+    {
+        fields.insert(
+            k.clone(),
+            vec!["is not a parameter here (source, edition, packs)".into()],
+        );
+    }
+    let mut scope = query::scope(&params, &mut fields);
+    if !fields.is_empty() {
+        return Err(ApiError::Validation {
+            message: "invalid query parameters".into(),
+            fields,
+        });
+    }
+    let wanted = params.get("source").cloned();
+    // Asking for a pack's variant by name makes that pack visible for this request.
+    if let Some(source) = &wanted
+        && !scope.sources.contains(source)
+    {
+        scope.sources.push(source.clone());
+    }
+    let key = cache_key(&format!("entry/{entry_type}/{slug}"), &params);
+    let data = cached(
+        &state,
+        key,
+        detail(&state, &entry_type, &slug, &scope, wanted.as_deref()),
+    )
+    .await?;
+    with_etag(data, &headers)
+}
+
+async fn detail(
+    state: &AppState,
+    entry_type: &str,
+    slug: &str,
+    scope: &Scope,
+    wanted: Option<&str>,
+) -> Result<EntryDetail, ApiError> {
+    let variants = state
+        .store()
+        .get_entry_variants(entry_type, slug, scope)
+        .await?;
+    let not_found = || {
+        ApiError::not_found(
+            "ENTRY_NOT_FOUND",
+            format!("there is no {entry_type} entry {slug:?}"),
+        )
+    };
+    let chosen = match wanted {
+        Some(source) => variants.iter().find(|v| v.source == source),
+        None => variants.first(),
+    }
+    .ok_or_else(not_found)?;
+    Ok(EntryDetail {
+        entry_type: chosen.entry_type.clone(),
+        slug: chosen.slug.clone(),
+        name: chosen.name.clone(),
+        source: chosen.source.clone(),
+        edition: chosen.edition.clone(),
+        content: chosen.content.clone(),
+        variants: variants
+            .iter()
+            .filter(|v| v.source != chosen.source)
+            .map(|v| Variant {
+                source: v.source.clone(),
+                name: v.name.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Answers with an ETag (a hash of the data), or 304 to a matching If-None-Match.
+fn with_etag(data: Value, headers: &HeaderMap) -> Result<Response, ApiError> {
+    use sha2::{Digest, Sha256};
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(data.to_string().as_bytes())[..16])
+    );
+    let etag_value = HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?;
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        answer(data)
+    };
+    response.headers_mut().insert(header::ETAG, etag_value);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// Ranked hits across all types, with a highlighted snippet.
+#[utoipa::path(get, path = "/api/v1/compendium/search", tag = "compendium",
+    params(
+        ("q" = String, Query, description = "words to find; each matches as a prefix"),
+        ("type" = Option<String>, Query, description = "comma-separated types to search in"),
+        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
+        ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+    ),
+    responses(
+        (status = 200, description = "Hits, best first", body = inline(super::envelope::Envelope<SearchResults>)),
+        (status = 422, description = "Missing q or bad parameters", body = super::envelope::Failure),
+    ))]
+async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let q = query::search_query(&params)?;
+    let key = cache_key("search", &params);
+    cached(&state, key, async {
+        let hits = state.store().search_entries(&q).await?;
+        Ok(SearchResults {
+            q: q.q.clone(),
+            hits,
+        })
+    })
+    .await
+    .map(answer)
+}
