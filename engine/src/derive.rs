@@ -1,0 +1,1393 @@
+//! # Derivation: stored character + rules → sheet, in dependency order, explained
+//!
+//! 1. **Collect.** Build the script view ([`crate::view`]), pick the rule files that apply (core
+//!    files always; feature files for the character's features, traits and feats; effect files for
+//!    its active effects; condition files for its conditions and those they imply), and call their
+//!    `modifiers` and `resources` hooks. A file that fails is reported on the sheet
+//!    (`diagnostics`) and skipped; the others still apply.
+//! 2. **Evaluate lazily.** Each stat (`abilities.dex.mod`, `ac`, `skills.stealth`…) is computed
+//!    on first read, after the stats its formulas read — so a modifier may use any stat
+//!    (`@abilities.cha.mod / 2`) and target any other, and the order is the dependency order, not
+//!    a fixed list of phases. Reading a stat that is being computed is a cycle: the modifier is
+//!    dropped and the sheet names both ends (pack loading refuses such packs, see the registry).
+//! 3. **Inside one stat**, the order is fixed: the game's structural formula and every `base`
+//!    modifier compete and the highest wins (the SRD lets you pick your best AC calculation) →
+//!    `mul` (all factors multiplied) → `add` (all summed; dice terms carried to the roll) →
+//!    `floor` (the highest floor) → `cap` (the lowest cap) → `override` (highest `priority`, then
+//!    the later pack) → rounded down.
+//! 4. **Rolls** gather their modifiers from their own key and the groups they belong to
+//!    (`saves.dex` ← `saves`; `skills.stealth` ← `checks`, `checks.dex`; `attacks.greataxe` ←
+//!    `attacks`; `damage.greataxe` ← `damage`), filtered by each modifier's predicate against the
+//!    roll's facts. A predicate the sheet cannot decide makes the modifier *situational*: listed on
+//!    the roll, not added. Advantage and disadvantage are counted per source.
+//!
+//! Every value carries its contributions (pack, file:line, op, value, label).
+
+use crate::character::{ABILITIES, Character};
+use crate::diagnostic::Diagnostic;
+use crate::formula::Formula;
+use crate::records::{Kind, Modifier, Op, Predicate, ResourceDecl};
+use crate::rules::RuleSet;
+use crate::script::{ScriptEngine, engine};
+use crate::sheet::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A modifier with where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct SMod {
+    pub m: Modifier,
+    pub pack: String,
+    pub file: String,
+    pub name: String,
+    pub formula: Option<Formula>,
+}
+
+/// A resource declaration with where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct SRes {
+    pub r: ResourceDecl,
+    pub pack: String,
+    pub file: String,
+    pub feature: String,
+    pub formula: Option<Formula>,
+}
+
+/// What step 1 produces.
+pub(crate) struct Collected {
+    pub view: Value,
+    pub mods: Vec<SMod>,
+    pub resources: Vec<SRes>,
+    /// Applicable feature files (rule set indices).
+    pub features: Vec<usize>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub conditions: Vec<String>,
+}
+
+/// Conditions with the ones they imply (paralyzed → incapacitated), in order, without repeats.
+fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = c.conditions.clone();
+    if c.exhaustion > 0 {
+        todo.push("exhaustion".into());
+    }
+    while let Some(x) = todo.first().cloned() {
+        todo.remove(0);
+        if out.contains(&x) {
+            continue;
+        }
+        if let Some(f) = rules.condition(&x) {
+            todo.extend(f.meta.implies.iter().cloned());
+        }
+        out.push(x);
+    }
+    out
+}
+
+fn hook_error(d: Diagnostic) -> Diagnostic {
+    d
+}
+
+pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
+    let conditions = expand_conditions(rules, c);
+    let view = crate::view::build(c, &rules.compendium, &conditions);
+    let view_dyn = ScriptEngine::to_dynamic(&view);
+    let mut out = Collected {
+        view,
+        mods: Vec::new(),
+        resources: Vec::new(),
+        features: Vec::new(),
+        diagnostics: Vec::new(),
+        conditions: conditions.clone(),
+    };
+    // Which files apply, each once, in rule-set order within each kind.
+    let mut calls: Vec<(usize, Option<&crate::character::ActiveEffect>)> =
+        rules.core.iter().map(|&i| (i, None)).collect();
+    let mut seen = HashSet::new();
+    if let Some(feats) = out.view.get("features").and_then(Value::as_array) {
+        for slug in feats.iter().filter_map(Value::as_str) {
+            for &i in rules.by_feature.get(slug).into_iter().flatten() {
+                if seen.insert(i) {
+                    out.features.push(i);
+                }
+            }
+        }
+    }
+    out.features.sort_unstable();
+    calls.extend(out.features.iter().map(|&i| (i, None)));
+    for cond in &conditions {
+        if let Some(&i) = rules.conditions.get(cond) {
+            calls.push((i, None));
+        }
+    }
+    for fx in &c.effects {
+        if let Some(&i) = rules.effects.get(&fx.effect) {
+            calls.push((i, Some(fx)));
+        }
+    }
+    for (i, fx) in calls {
+        let f = rules.file(i);
+        let mut args = vec![view_dyn.clone()];
+        if f.meta.kind == Kind::Effect {
+            let fxv = fx.map(|x| json!({"id": x.id, "source": x.source, "data": x.data, "rounds_left": x.rounds_left}));
+            args.push(ScriptEngine::to_dynamic(&fxv.unwrap_or(Value::Null)));
+        }
+        if f.script.has("modifiers") {
+            match engine().call(&f.script, "modifiers", args.clone()) {
+                Ok(v) => out.add_mods(f, v),
+                Err(d) => out.diagnostics.push(hook_error(d)),
+            }
+        }
+        if f.script.has("resources") {
+            match engine().call(&f.script, "resources", args) {
+                Ok(v) => out.add_resources(f, v),
+                Err(d) => out.diagnostics.push(hook_error(d)),
+            }
+        }
+    }
+    out
+}
+
+fn as_list(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn formula_of(
+    v: &Value,
+    f: &crate::pack::RuleFile,
+    line: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Formula>, ()> {
+    match v {
+        Value::String(s) => match Formula::parse(s) {
+            Ok(x) => Ok(Some(x)),
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    &f.script.pack,
+                    &f.script.file,
+                    line,
+                    1,
+                    format!("formula \"{s}\": {e}"),
+                ));
+                Err(())
+            }
+        },
+        _ => Ok(None),
+    }
+}
+
+impl Collected {
+    fn add_mods(&mut self, f: &crate::pack::RuleFile, v: Value) {
+        let hook_line = f.script.hook_line("modifiers");
+        for item in as_list(v) {
+            let m: Modifier = match serde_json::from_value(item) {
+                Ok(m) => m,
+                Err(e) => {
+                    let mut d = Diagnostic::new(
+                        &f.script.pack,
+                        &f.script.file,
+                        hook_line,
+                        1,
+                        format!("modifier record: {e}"),
+                    );
+                    d.hook = Some("modifiers".into());
+                    self.diagnostics.push(d);
+                    continue;
+                }
+            };
+            let line = m.line.filter(|l| *l > 0).unwrap_or(hook_line);
+            let formula = if matches!(m.op, Op::Grant | Op::Remove) {
+                None
+            } else {
+                match formula_of(&m.value, f, line, &mut self.diagnostics) {
+                    Ok(x) => x,
+                    Err(()) => continue,
+                }
+            };
+            let mut m = m;
+            m.line = Some(line);
+            self.mods.push(SMod {
+                m,
+                pack: f.script.pack.clone(),
+                file: f.script.file.clone(),
+                name: f.meta.name.clone(),
+                formula,
+            });
+        }
+    }
+
+    fn add_resources(&mut self, f: &crate::pack::RuleFile, v: Value) {
+        let hook_line = f.script.hook_line("resources");
+        for item in as_list(v) {
+            let r: ResourceDecl = match serde_json::from_value(item) {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut d = Diagnostic::new(
+                        &f.script.pack,
+                        &f.script.file,
+                        hook_line,
+                        1,
+                        format!("resource record: {e}"),
+                    );
+                    d.hook = Some("resources".into());
+                    self.diagnostics.push(d);
+                    continue;
+                }
+            };
+            let line = r.line.filter(|l| *l > 0).unwrap_or(hook_line);
+            let formula = match formula_of(&r.max, f, line, &mut self.diagnostics) {
+                Ok(x) => x,
+                Err(()) => continue,
+            };
+            let mut r = r;
+            r.line = Some(line);
+            if r.name.is_none() {
+                r.name = Some(f.meta.name.clone());
+            }
+            self.resources.push(SRes {
+                r,
+                pack: f.script.pack.clone(),
+                file: f.script.file.clone(),
+                feature: f.meta.id.clone(),
+                formula,
+            });
+        }
+    }
+}
+
+/// Three-valued predicate result: the sheet may not know a fact (`advantage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    Yes,
+    No,
+    Unknown,
+}
+
+fn fact_matches(fact: &Value, want: &Value) -> bool {
+    let one = |w: &Value| match fact {
+        Value::Array(a) => a.contains(w),
+        f => f == w,
+    };
+    match want {
+        Value::Array(ws) => ws.iter().any(one),
+        w => one(w),
+    }
+}
+
+pub(crate) fn eval_predicate(p: &Predicate, facts: &Value) -> Tri {
+    let mut result = Tri::Yes;
+    for (k, want) in &p.0 {
+        let r = match k.as_str() {
+            "any" => {
+                let subs: Vec<Tri> = as_list(want.clone())
+                    .iter()
+                    .map(|s| match serde_json::from_value::<Predicate>(s.clone()) {
+                        Ok(p) => eval_predicate(&p, facts),
+                        Err(_) => Tri::No,
+                    })
+                    .collect();
+                if subs.contains(&Tri::Yes) {
+                    Tri::Yes
+                } else if subs.contains(&Tri::Unknown) {
+                    Tri::Unknown
+                } else {
+                    Tri::No
+                }
+            }
+            "not" => match serde_json::from_value::<Predicate>(want.clone()) {
+                Ok(p) => match eval_predicate(&p, facts) {
+                    Tri::Yes => Tri::No,
+                    Tri::No => Tri::Yes,
+                    Tri::Unknown => Tri::Unknown,
+                },
+                Err(_) => Tri::No,
+            },
+            _ => match facts.get(k) {
+                None => Tri::Unknown,
+                Some(f) => {
+                    if fact_matches(f, want) {
+                        Tri::Yes
+                    } else {
+                        Tri::No
+                    }
+                }
+            },
+        };
+        match r {
+            Tri::No => return Tri::No,
+            Tri::Unknown => result = Tri::Unknown,
+            Tri::Yes => {}
+        }
+    }
+    result
+}
+
+fn contribution(m: &SMod, value: Value, applied: bool) -> Contribution {
+    Contribution {
+        source: m.pack.clone(),
+        file: m.file.clone(),
+        line: m.m.line.unwrap_or(0),
+        op: m.m.op.as_str().to_string(),
+        value,
+        label: m.m.label.clone().unwrap_or_else(|| m.name.clone()),
+        applied,
+    }
+}
+
+fn engine_c(label: &str, value: f64) -> Contribution {
+    Contribution {
+        source: "engine".into(),
+        file: String::new(),
+        line: 0,
+        op: "base".into(),
+        value: num_json(value),
+        label: label.into(),
+        applied: true,
+    }
+}
+
+fn num_json(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        json!(v as i64)
+    } else {
+        json!(v)
+    }
+}
+
+fn ability_name(ab: &str) -> &'static str {
+    match ab {
+        "str" => "Strength",
+        "dex" => "Dexterity",
+        "con" => "Constitution",
+        "int" => "Intelligence",
+        "wis" => "Wisdom",
+        _ => "Charisma",
+    }
+}
+
+/// A cycle found while evaluating.
+struct Cycle;
+
+/// The lazy evaluator of step 2.
+pub(crate) struct Ev<'a> {
+    rules: &'a RuleSet,
+    view: &'a Value,
+    mods: &'a [SMod],
+    by_target: HashMap<&'a str, Vec<usize>>,
+    resources: HashMap<&'a str, &'a SRes>,
+    cache: HashMap<String, (Stat, Vec<Situational>)>,
+    stack: Vec<(String, Option<usize>)>,
+    pub grants: BTreeMap<String, Vec<Granted>>,
+    pub facts: HashMap<String, Value>,
+    pub diagnostics: Vec<Diagnostic>,
+    skills: Vec<(String, String)>,
+}
+
+impl<'a> Ev<'a> {
+    pub(crate) fn new(rules: &'a RuleSet, col: &'a Collected) -> Ev<'a> {
+        let mut by_target: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, m) in col.mods.iter().enumerate() {
+            by_target.entry(m.m.target.as_str()).or_default().push(i);
+        }
+        let mut grants: BTreeMap<String, Vec<Granted>> = BTreeMap::new();
+        for m in &col.mods {
+            let value = match &m.m.value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match m.m.op {
+                Op::Grant => {
+                    let list = grants.entry(m.m.target.clone()).or_default();
+                    let c = contribution(m, json!(value), true);
+                    match list.iter_mut().find(|g| g.value == value) {
+                        Some(g) => g.sources.push(c),
+                        None => list.push(Granted {
+                            value,
+                            sources: vec![c],
+                        }),
+                    }
+                }
+                Op::Remove => {}
+                _ => {}
+            }
+        }
+        for m in col.mods.iter().filter(|m| m.m.op == Op::Remove) {
+            let value = m.m.value.as_str().unwrap_or_default();
+            if let Some(list) = grants.get_mut(&m.m.target) {
+                list.retain(|g| g.value != value);
+            }
+        }
+        let mut skills: Vec<(String, String)> = rules
+            .compendium
+            .all("skills")
+            .filter_map(|(slug, r)| {
+                Some((
+                    slug.to_string(),
+                    r.pointer("/ability_score/index")?.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        if skills.is_empty() {
+            skills = FALLBACK_SKILLS
+                .iter()
+                .map(|(s, a)| (s.to_string(), a.to_string()))
+                .collect();
+        }
+        Ev {
+            rules,
+            view: &col.view,
+            mods: &col.mods,
+            by_target,
+            resources: col
+                .resources
+                .iter()
+                .map(|r| (r.r.id.as_str(), r))
+                .collect(),
+            cache: HashMap::new(),
+            stack: Vec::new(),
+            grants,
+            facts: HashMap::new(),
+            diagnostics: Vec::new(),
+            skills,
+        }
+    }
+
+    pub(crate) fn granted(&self, target: &str, value: &str) -> bool {
+        self.grants
+            .get(target)
+            .is_some_and(|l| l.iter().any(|g| g.value == value))
+    }
+
+    /// Reads a referenced value for a formula evaluated by modifier `by`.
+    fn read(&mut self, r: &str, by: Option<usize>) -> Result<f64, Cycle> {
+        let first = r.split('.').next().unwrap_or("");
+        if matches!(first, "level" | "classes" | "tables" | "exhaustion") {
+            let ptr = format!("/{}", r.replace('.', "/"));
+            return Ok(self.view.pointer(&ptr).and_then(Value::as_f64).unwrap_or(0.0));
+        }
+        if let Some(pos) = self.stack.iter().position(|(k, _)| k == r) {
+            self.report_cycle(pos, r, by);
+            return Err(Cycle);
+        }
+        if let Some(top) = self.stack.last_mut() {
+            top.1 = by;
+        }
+        let v = self.stat(r).value as f64;
+        Ok(v)
+    }
+
+    fn report_cycle(&mut self, pos: usize, key: &str, by: Option<usize>) {
+        let mut path: Vec<String> = self.stack[pos..].iter().map(|(k, _)| k.clone()).collect();
+        path.push(key.to_string());
+        let sources: Vec<&SMod> = self.stack[pos..]
+            .iter()
+            .filter_map(|(_, m)| *m)
+            .chain(by)
+            .map(|i| &self.mods[i])
+            .collect();
+        let names: Vec<String> = sources
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}/{}:{} ({} {} {})",
+                    m.pack,
+                    m.file,
+                    m.m.line.unwrap_or(0),
+                    m.m.target,
+                    m.m.op.as_str(),
+                    m.m.value
+                )
+            })
+            .collect();
+        let at = by.map(|i| &self.mods[i]);
+        let (pack, file, line) = at
+            .map(|m| (m.pack.as_str(), m.file.as_str(), m.m.line.unwrap_or(0)))
+            .unwrap_or(("engine", "", 0));
+        let d = Diagnostic::new(
+            pack,
+            file,
+            line,
+            1,
+            format!(
+                "dependency cycle {}: between {}",
+                path.join(" → "),
+                names.join(" and ")
+            ),
+        );
+        if !self.diagnostics.contains(&d) {
+            self.diagnostics.push(d);
+        }
+    }
+
+    fn eval_formula(&mut self, f: &Formula, by: Option<usize>) -> Option<crate::formula::Value> {
+        let mut cyc = false;
+        let res = f.eval::<Cycle>(&mut |r| self.read(r, by));
+        match res {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(msg)) => {
+                if let Some(i) = by {
+                    let m = &self.mods[i];
+                    self.diagnostics.push(Diagnostic::new(
+                        &m.pack,
+                        &m.file,
+                        m.m.line.unwrap_or(0),
+                        1,
+                        format!("formula \"{}\": {msg}", f.source()),
+                    ));
+                }
+                None
+            }
+            Err(Cycle) => {
+                cyc = true;
+                None
+            }
+        }
+        .filter(|_| !cyc)
+    }
+
+    /// The value a modifier contributes (number and dice).
+    fn mod_value(&mut self, i: usize) -> Option<crate::formula::Value> {
+        let m = &self.mods[i];
+        match (&m.formula, &m.m.value) {
+            (Some(f), _) => {
+                let f = f.clone();
+                self.eval_formula(&f, Some(i))
+            }
+            (None, Value::Number(n)) => Some(crate::formula::Value {
+                num: n.as_f64().unwrap_or(0.0),
+                dice: Vec::new(),
+            }),
+            (None, Value::Bool(b)) => Some(crate::formula::Value {
+                num: if *b { 1.0 } else { 0.0 },
+                dice: Vec::new(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Groups a stat belongs to, and its facts for predicates.
+    fn groups(&self, key: &str) -> (Vec<String>, Value) {
+        let parts: Vec<&str> = key.split('.').collect();
+        match parts.as_slice() {
+            ["saves", ab] => (vec!["saves".into()], json!({"ability": ab, "roll": "save"})),
+            ["checks", ab] => (
+                vec!["checks".into()],
+                json!({"ability": ab, "roll": "check"}),
+            ),
+            ["skills", sk] => {
+                let ab = self
+                    .skills
+                    .iter()
+                    .find(|(s, _)| s == sk)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_default();
+                (
+                    vec!["checks".into(), format!("checks.{ab}")],
+                    json!({"ability": ab, "skill": sk, "roll": "check"}),
+                )
+            }
+            ["initiative"] => (
+                vec!["checks".into(), "checks.dex".into()],
+                json!({"ability": "dex", "roll": "initiative"}),
+            ),
+            ["attacks", slug] => (
+                vec!["attacks".into()],
+                self.facts.get(*slug).cloned().unwrap_or(Value::Null),
+            ),
+            ["damage", slug] => (
+                vec!["damage".into()],
+                self.facts.get(*slug).cloned().unwrap_or(Value::Null),
+            ),
+            ["spell", _, "attack"] => (
+                vec!["attacks".into(), "spell.attack".into()],
+                json!({"kind": "spell", "roll": "attack"}),
+            ),
+            ["spell", _, "dc"] => (vec!["spell.dc".into()], json!({"kind": "spell"})),
+            _ => (Vec::new(), Value::Null),
+        }
+    }
+
+    /// The game's structural value for a stat, if it has one.
+    fn builtin(&mut self, key: &str) -> Result<Option<(f64, Vec<Contribution>)>, Cycle> {
+        let parts: Vec<&str> = key.split('.').collect();
+        let r = match parts.as_slice() {
+            ["abilities", ab, "score"] => {
+                let v = self
+                    .view
+                    .pointer(&format!("/base_abilities/{ab}"))
+                    .and_then(Value::as_f64)
+                    .unwrap_or(10.0);
+                let mut c = engine_c("base score", v);
+                c.source = "character".into();
+                Some((v, vec![c]))
+            }
+            ["abilities", ab, "mod"] => {
+                let s = self.read(&format!("abilities.{ab}.score"), None)?;
+                let m = ((s - 10.0) / 2.0).floor();
+                Some((
+                    m,
+                    vec![engine_c(&format!("({} score {s} − 10) / 2", ability_name(ab)), m)],
+                ))
+            }
+            ["saves", ab] => {
+                let m = self.read(&format!("abilities.{ab}.mod"), None)?;
+                let mut cs = vec![engine_c(&format!("{} modifier", ability_name(ab)), m)];
+                let mut v = m;
+                if self.granted("proficiencies", &format!("saving-throw-{ab}")) {
+                    let p = self.read("proficiency_bonus", None)?;
+                    cs.push(engine_c("proficiency", p));
+                    v += p;
+                }
+                Some((v, cs))
+            }
+            ["checks", ab] => {
+                let m = self.read(&format!("abilities.{ab}.mod"), None)?;
+                Some((m, vec![engine_c(&format!("{} modifier", ability_name(ab)), m)]))
+            }
+            ["initiative"] => {
+                let m = self.read("abilities.dex.mod", None)?;
+                Some((m, vec![engine_c("Dexterity modifier", m)]))
+            }
+            ["skills", sk] => {
+                let ab = self
+                    .skills
+                    .iter()
+                    .find(|(s, _)| s == sk)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_else(|| "str".into());
+                let m = self.read(&format!("abilities.{ab}.mod"), None)?;
+                let mut cs = vec![engine_c(&format!("{} modifier", ability_name(&ab)), m)];
+                let mut v = m;
+                let level = self.skill_proficiency(sk);
+                if level > 0 {
+                    let p = self.read("proficiency_bonus", None)?;
+                    let add = p * level as f64;
+                    cs.push(engine_c(
+                        if level == 2 { "expertise (proficiency × 2)" } else { "proficiency" },
+                        add,
+                    ));
+                    v += add;
+                }
+                Some((v, cs))
+            }
+            ["passives", sk] => {
+                let s = self.read(&format!("skills.{sk}"), None)?;
+                let mode = self.mode(&format!("skills.{sk}"));
+                let mut cs = vec![engine_c("10 + skill", 10.0 + s)];
+                let mut v = 10.0 + s;
+                match mode.mode.as_str() {
+                    "advantage" => {
+                        cs.push(engine_c("advantage", 5.0));
+                        v += 5.0;
+                    }
+                    "disadvantage" => {
+                        cs.push(engine_c("disadvantage", -5.0));
+                        v -= 5.0;
+                    }
+                    _ => {}
+                }
+                Some((v, cs))
+            }
+            ["attacks", slug] | ["damage", slug] => {
+                let facts = self.facts.get(*slug).cloned().unwrap_or(Value::Null);
+                let ab = facts["ability"].as_str().unwrap_or("str").to_string();
+                let m = self.read(&format!("abilities.{ab}.mod"), None)?;
+                let mut cs = vec![engine_c(&format!("{} modifier", ability_name(&ab)), m)];
+                let mut v = m;
+                if parts[0] == "attacks" && facts["proficient"] == json!(true) {
+                    let p = self.read("proficiency_bonus", None)?;
+                    cs.push(engine_c("proficiency", p));
+                    v += p;
+                }
+                if parts[0] == "damage" {
+                    if let Some(flat) = facts["flat_damage"].as_f64() {
+                        cs.push(engine_c("unarmed strike", flat));
+                        v += flat;
+                    }
+                }
+                Some((v, cs))
+            }
+            ["spell", class, which] => {
+                let ab = self
+                    .rules
+                    .compendium
+                    .get("classes", class)
+                    .and_then(|c| c.pointer("/spellcasting/spellcasting_ability/index"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("int")
+                    .to_string();
+                let m = self.read(&format!("abilities.{ab}.mod"), None)?;
+                let p = self.read("proficiency_bonus", None)?;
+                let mut cs = Vec::new();
+                let mut v = m + p;
+                if *which == "dc" {
+                    cs.push(engine_c("8", 8.0));
+                    v += 8.0;
+                }
+                cs.push(engine_c(&format!("{} modifier", ability_name(&ab)), m));
+                cs.push(engine_c("proficiency", p));
+                Some((v, cs))
+            }
+            ["slots", n] => {
+                let col = format!("spell_slots_level_{n}");
+                let mut best = 0.0;
+                if let Some(Value::Object(tables)) = self.view.get("tables") {
+                    for t in tables.values() {
+                        best = t.get(&col).and_then(Value::as_f64).unwrap_or(0.0).max(best);
+                    }
+                }
+                Some((best, vec![engine_c("class table", best)]))
+            }
+            ["resources", id, "max"] => {
+                let Some(res) = self.resources.get(id).copied() else {
+                    return Ok(None);
+                };
+                let v = match &res.formula {
+                    Some(f) => self
+                        .eval_formula(&f.clone(), None)
+                        .map(|x| x.num)
+                        .unwrap_or(0.0),
+                    None => res.r.max.as_f64().unwrap_or(0.0),
+                };
+                Some((
+                    v,
+                    vec![Contribution {
+                        source: res.pack.clone(),
+                        file: res.file.clone(),
+                        line: res.r.line.unwrap_or(0),
+                        op: "base".into(),
+                        value: num_json(v),
+                        label: res.r.name.clone().unwrap_or_else(|| res.feature.clone()),
+                        applied: true,
+                    }],
+                ))
+            }
+            _ => None,
+        };
+        Ok(r)
+    }
+
+    /// 0, 1 (proficient) or 2 (expertise) for a skill.
+    pub(crate) fn skill_proficiency(&self, skill: &str) -> u8 {
+        let p = format!("skill-{skill}");
+        if self.granted("expertise", &p) {
+            2
+        } else if self.granted("proficiencies", &p) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Modifier indices that touch `key` (own target and groups), split into those that apply
+    /// and those whose predicate is unknown here.
+    fn touching(&self, key: &str, ops: &[Op]) -> (Vec<usize>, Vec<usize>) {
+        let (groups, facts) = self.groups(key);
+        let mut yes = Vec::new();
+        let mut unknown = Vec::new();
+        for t in std::iter::once(key.to_string()).chain(groups) {
+            for &i in self.by_target.get(t.as_str()).into_iter().flatten() {
+                let m = &self.mods[i].m;
+                if !ops.contains(&m.op) {
+                    continue;
+                }
+                match m.when.as_ref().map(|p| eval_predicate(p, &facts)) {
+                    None | Some(Tri::Yes) => yes.push(i),
+                    Some(Tri::Unknown) => unknown.push(i),
+                    Some(Tri::No) => {}
+                }
+            }
+        }
+        yes.sort_unstable();
+        unknown.sort_unstable();
+        (yes, unknown)
+    }
+
+    /// Computes (or returns the cached) stat.
+    pub(crate) fn stat(&mut self, key: &str) -> Stat {
+        if let Some((s, _)) = self.cache.get(key) {
+            return s.clone();
+        }
+        self.stack.push((key.to_string(), None));
+        let (stat, situational) = self.compute(key);
+        self.stack.pop();
+        self.cache
+            .insert(key.to_string(), (stat.clone(), situational));
+        stat
+    }
+
+    fn situational(&self, key: &str) -> Vec<Situational> {
+        self.cache.get(key).map(|(_, s)| s.clone()).unwrap_or_default()
+    }
+
+    fn compute(&mut self, key: &str) -> (Stat, Vec<Situational>) {
+        let builtin = self.builtin(key).ok().flatten();
+        let (idx, unknown) = self.touching(
+            key,
+            &[Op::Base, Op::Mul, Op::Add, Op::Floor, Op::Cap, Op::Override],
+        );
+        let mut explain = Vec::new();
+        let mut dice = Vec::new();
+        // base: the structural formula and every base modifier compete; the highest wins.
+        let mut bases: Vec<(f64, Vec<Contribution>)> = Vec::new();
+        if let Some(b) = builtin {
+            bases.push(b);
+        }
+        let mut values: Vec<(usize, crate::formula::Value)> = Vec::new();
+        for &i in &idx {
+            if let Some(v) = self.mod_value(i) {
+                values.push((i, v));
+            }
+        }
+        for (i, v) in &values {
+            if self.mods[*i].m.op == Op::Base {
+                bases.push((v.num, vec![contribution(&self.mods[*i], num_json(v.num), true)]));
+            }
+        }
+        let best = bases
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+            .map(|(i, _)| i);
+        let mut value = 0.0;
+        for (n, (v, cs)) in bases.into_iter().enumerate() {
+            let won = Some(n) == best;
+            if won {
+                value = v;
+            }
+            explain.extend(cs.into_iter().map(|mut c| {
+                c.applied = c.applied && won;
+                c
+            }));
+        }
+        let of = |op: Op, mods: &[SMod], values: &[(usize, crate::formula::Value)]| -> Vec<usize> {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, (i, _))| mods[*i].m.op == op)
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let mods = self.mods;
+        for n in of(Op::Mul, mods, &values) {
+            let (i, v) = &values[n];
+            value = (value * v.num).floor();
+            explain.push(contribution(&mods[*i], num_json(v.num), true));
+        }
+        for n in of(Op::Add, mods, &values) {
+            let (i, v) = &values[n];
+            value += v.num;
+            let shown = if v.dice.is_empty() {
+                num_json(v.num)
+            } else {
+                let mut s = v.dice.join(" ");
+                if v.num != 0.0 {
+                    s.push_str(&format!(" {:+}", v.num));
+                }
+                json!(s.trim_start_matches('+').trim())
+            };
+            dice.extend(v.dice.iter().cloned());
+            explain.push(contribution(&mods[*i], shown, true));
+        }
+        let floors = of(Op::Floor, mods, &values);
+        if let Some(&n) = floors
+            .iter()
+            .max_by(|a, b| values[**a].1.num.total_cmp(&values[**b].1.num))
+        {
+            for &k in &floors {
+                let (i, v) = &values[k];
+                let applies = k == n && v.num > value;
+                explain.push(contribution(&mods[*i], num_json(v.num), applies));
+            }
+            value = value.max(values[n].1.num);
+        }
+        let caps = of(Op::Cap, mods, &values);
+        if let Some(&n) = caps
+            .iter()
+            .min_by(|a, b| values[**a].1.num.total_cmp(&values[**b].1.num))
+        {
+            for &k in &caps {
+                let (i, v) = &values[k];
+                let applies = k == n && v.num < value;
+                explain.push(contribution(&mods[*i], num_json(v.num), applies));
+            }
+            value = value.min(values[n].1.num);
+        }
+        let overrides = of(Op::Override, mods, &values);
+        // Highest priority wins; on a tie the later modifier (later pack/file) wins.
+        if let Some(&n) = overrides
+            .iter()
+            .max_by_key(|k| (mods[values[**k].0].m.priority, values[**k].0))
+        {
+            for &k in &overrides {
+                let (i, v) = &values[k];
+                explain.push(contribution(&mods[*i], num_json(v.num), k == n));
+            }
+            value = values[n].1.num;
+            dice.clear();
+        }
+        let situational = unknown
+            .into_iter()
+            .filter_map(|i| {
+                let v = self.mod_value(i)?;
+                let shown = if v.dice.is_empty() {
+                    num_json(v.num)
+                } else {
+                    json!(v.dice.join(" ").trim_start_matches('+'))
+                };
+                Some(Situational {
+                    contribution: contribution(&self.mods[i], shown, false),
+                    when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
+                })
+            })
+            .collect();
+        (
+            Stat {
+                value: value.floor() as i64,
+                dice,
+                explain,
+            },
+            situational,
+        )
+    }
+
+    /// The roll mode of a roll key, counted per source.
+    pub(crate) fn mode(&mut self, key: &str) -> RollMode {
+        let (idx, _) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
+        let mut mode = RollMode::default();
+        for i in idx {
+            let c = contribution(&self.mods[i], Value::Null, true);
+            if self.mods[i].m.op == Op::Advantage {
+                mode.advantage.push(c);
+            } else {
+                mode.disadvantage.push(c);
+            }
+        }
+        mode.mode = match (mode.advantage.is_empty(), mode.disadvantage.is_empty()) {
+            (false, true) => "advantage",
+            (true, false) => "disadvantage",
+            _ => "normal",
+        }
+        .into();
+        mode
+    }
+
+    /// A d20 roll: bonus, mode, situational modifiers and the expression.
+    pub(crate) fn roll(&mut self, key: &str) -> Roll {
+        let bonus = self.stat(key);
+        let mut situational = self.situational(key);
+        let mode = self.mode(key);
+        let (_, unknown_modes) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
+        for i in unknown_modes {
+            situational.push(Situational {
+                contribution: contribution(&self.mods[i], Value::Null, false),
+                when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
+            });
+        }
+        let d20 = match mode.mode.as_str() {
+            "advantage" => "2d20kh1",
+            "disadvantage" => "2d20kl1",
+            _ => "1d20",
+        };
+        let expr = expression(d20, bonus.value, &bonus.dice);
+        let auto_fail = self
+            .grants
+            .get("auto_fail")
+            .and_then(|l| l.iter().find(|g| g.value == key))
+            .map(|g| g.sources.clone())
+            .unwrap_or_default();
+        Roll {
+            bonus,
+            mode,
+            expr,
+            situational,
+            auto_fail,
+        }
+    }
+}
+
+/// `1d20 + 5 + 1d4`.
+pub(crate) fn expression(head: &str, value: i64, dice: &[String]) -> String {
+    let mut s = head.to_string();
+    if value > 0 {
+        s.push_str(&format!(" + {value}"));
+    } else if value < 0 {
+        s.push_str(&format!(" - {}", -value));
+    }
+    for d in dice {
+        let (sign, term) = d.split_at(1);
+        s.push_str(&format!(" {sign} {term}"));
+    }
+    s
+}
+
+const FALLBACK_SKILLS: [(&str, &str); 18] = [
+    ("acrobatics", "dex"),
+    ("animal-handling", "wis"),
+    ("arcana", "int"),
+    ("athletics", "str"),
+    ("deception", "cha"),
+    ("history", "int"),
+    ("insight", "wis"),
+    ("intimidation", "cha"),
+    ("investigation", "int"),
+    ("medicine", "wis"),
+    ("nature", "int"),
+    ("perception", "wis"),
+    ("performance", "cha"),
+    ("persuasion", "cha"),
+    ("religion", "int"),
+    ("sleight-of-hand", "dex"),
+    ("stealth", "dex"),
+    ("survival", "wis"),
+];
+
+/// Derives the sheet. Never fails: rule files that fail are listed in `sheet.diagnostics`.
+pub fn derive(rules: &RuleSet, character: &Character) -> Sheet {
+    let col = collect(rules, character);
+    derive_collected(rules, character, &col)
+}
+
+pub(crate) fn derive_collected(rules: &RuleSet, character: &Character, col: &Collected) -> Sheet {
+    let mut ev = Ev::new(rules, col);
+    let mut sheet = assemble(rules, character, col, &mut ev);
+    sheet.diagnostics = col.diagnostics.clone();
+    sheet.diagnostics.append(&mut ev.diagnostics);
+    sheet
+}
+
+/// Weapon facts for predicates and the attack builtins.
+fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for it in c.equipment.iter().filter(|i| i.equipped) {
+        let Some(rec) = rules.compendium.item(&it.item) else {
+            continue;
+        };
+        let Some(category) = rec.get("weapon_category").and_then(Value::as_str) else {
+            continue;
+        };
+        let range = rec
+            .get("weapon_range")
+            .and_then(Value::as_str)
+            .unwrap_or("Melee")
+            .to_ascii_lowercase();
+        let props: Vec<String> = rec
+            .get("properties")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.get("index")?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let str_mod = ev.stat("abilities.str.mod").value;
+        let dex_mod = ev.stat("abilities.dex.mod").value;
+        // Finesse: the better of Str and Dex (SRD: Weapon Properties); ranged weapons use Dex.
+        let ability = if props.iter().any(|p| p == "finesse") {
+            if dex_mod > str_mod { "dex" } else { "str" }
+        } else if range == "ranged" {
+            "dex"
+        } else {
+            "str"
+        };
+        let cat = category.to_ascii_lowercase();
+        let proficient = ev.granted("proficiencies", &format!("{cat}-weapons"))
+            || ev.granted("proficiencies", &format!("{}s", it.item))
+            || ev.granted("proficiencies", &it.item);
+        let hands = if props.iter().any(|p| p == "two-handed") { 2 } else { 1 };
+        let facts = json!({
+            "kind": "weapon", "range": range, "ability": ability, "weapon": it.item,
+            "category": cat, "properties": props, "hands": hands, "proficient": proficient,
+            "roll": "attack",
+        });
+        let name = rec
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&it.item)
+            .to_string();
+        let dice = rec
+            .pointer("/damage/damage_dice")
+            .and_then(Value::as_str)
+            .unwrap_or("1")
+            .to_string();
+        let dtype = rec
+            .pointer("/damage/damage_type/index")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        ev.facts.insert(it.item.clone(), facts.clone());
+        out.push((name, format!("{dice}|{dtype}"), facts));
+    }
+    // Unarmed strike (SRD: Melee Attacks): 1 + Strength modifier bludgeoning, always proficient.
+    let facts = json!({
+        "kind": "weapon", "range": "melee", "ability": "str", "weapon": "unarmed-strike",
+        "category": "simple", "properties": [], "hands": 1, "proficient": true,
+        "roll": "attack", "flat_damage": 1,
+    });
+    ev.facts.insert("unarmed-strike".into(), facts.clone());
+    out.push(("Unarmed Strike".into(), "|bludgeoning".into(), facts));
+    out
+}
+
+fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> Sheet {
+    let mut sheet = Sheet {
+        sheet_version: SHEET_VERSION,
+        name: c.name.clone(),
+        level: c.level(),
+        classes: c.classes.iter().map(|k| (k.class.clone(), k.level)).collect(),
+        ..Default::default()
+    };
+    for ab in ABILITIES {
+        let score = ev.stat(&format!("abilities.{ab}.score"));
+        let modifier = ev.stat(&format!("abilities.{ab}.mod"));
+        let save = ev.roll(&format!("saves.{ab}"));
+        let check = ev.roll(&format!("checks.{ab}"));
+        let save_proficient = ev.granted("proficiencies", &format!("saving-throw-{ab}"));
+        sheet.abilities.insert(
+            ab.to_string(),
+            Ability {
+                score,
+                modifier,
+                save,
+                check,
+                save_proficient,
+            },
+        );
+    }
+    sheet.proficiency_bonus = ev.stat("proficiency_bonus");
+    let skills = ev.skills.clone();
+    for (sk, ab) in skills {
+        let roll = ev.roll(&format!("skills.{sk}"));
+        let passive = ev.stat(&format!("passives.{sk}"));
+        sheet.skills.insert(
+            sk.clone(),
+            Skill {
+                ability: ab,
+                proficiency: ev.skill_proficiency(&sk),
+                roll,
+                passive,
+            },
+        );
+    }
+    sheet.ac = ev.stat("ac");
+    sheet.initiative = ev.roll("initiative");
+    let mut speeds: Vec<String> = vec!["walk".into()];
+    let mut senses: Vec<String> = Vec::new();
+    for m in &col.mods {
+        if let Some(s) = m.m.target.strip_prefix("speed.") {
+            if !speeds.iter().any(|x| x == s) {
+                speeds.push(s.to_string());
+            }
+        }
+        if let Some(s) = m.m.target.strip_prefix("senses.") {
+            if !senses.iter().any(|x| x == s) {
+                senses.push(s.to_string());
+            }
+        }
+    }
+    for s in speeds {
+        let st = ev.stat(&format!("speed.{s}"));
+        sheet.speed.insert(s, st);
+    }
+    for s in senses {
+        let st = ev.stat(&format!("senses.{s}"));
+        sheet.senses.insert(s, st);
+    }
+    let max = ev.stat("hp.max");
+    sheet.hp = HitPoints {
+        current: (max.value - c.hp.damage).clamp(0, max.value.max(0)),
+        temp: c.hp.temp,
+        max,
+    };
+    for k in &c.classes {
+        let die = col
+            .view
+            .pointer(&format!("/classes/{}/hit_die", k.class))
+            .and_then(Value::as_i64)
+            .unwrap_or(8);
+        let key = format!("d{die}");
+        let e = sheet.hit_dice.entry(key.clone()).or_default();
+        e.total += k.level;
+        e.spent = c.hit_dice_spent.get(&key).copied().unwrap_or(0).min(e.total);
+        e.remaining = e.total - e.spent;
+    }
+    // Attacks.
+    for (name, dmg, facts) in attack_facts(ev, rules, c) {
+        let slug = facts["weapon"].as_str().unwrap_or("").to_string();
+        let to_hit = ev.roll(&format!("attacks.{slug}"));
+        let d = ev.stat(&format!("damage.{slug}"));
+        let damage_situational = ev.situational(&format!("damage.{slug}"));
+        let (dice, dtype) = dmg.split_once('|').unwrap_or(("", ""));
+        let damage = if dice.is_empty() {
+            expression(&d.value.max(0).to_string(), 0, &d.dice)
+        } else {
+            expression(dice, d.value, &d.dice)
+        };
+        sheet.attacks.insert(
+            slug,
+            Attack {
+                name,
+                ability: facts["ability"].as_str().unwrap_or("").into(),
+                range: facts["range"].as_str().unwrap_or("").into(),
+                proficient: facts["proficient"] == json!(true),
+                to_hit,
+                damage,
+                damage_type: dtype.into(),
+                damage_explain: d.explain,
+                damage_situational,
+                properties: facts["properties"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                    .unwrap_or_default(),
+            },
+        );
+    }
+    // Spellcasting, from the compendium's class data and level tables.
+    for k in &c.classes {
+        let Some(ability) = rules
+            .compendium
+            .get("classes", &k.class)
+            .and_then(|r| r.pointer("/spellcasting/spellcasting_ability/index"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let dc = ev.stat(&format!("spell.{}.dc", k.class));
+        let attack = ev.roll(&format!("spell.{}.attack", k.class));
+        let cantrips = col
+            .view
+            .pointer(&format!("/tables/{}/cantrips_known", k.class))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        sheet.spellcasting.insert(
+            k.class.clone(),
+            Spellcasting {
+                class: k.class.clone(),
+                ability: ability.into(),
+                dc,
+                attack,
+                cantrips_known: cantrips,
+                prepared: c.spells.prepared.get(&k.class).cloned().unwrap_or_default(),
+                known: c.spells.known.get(&k.class).cloned().unwrap_or_default(),
+            },
+        );
+    }
+    if !sheet.spellcasting.is_empty() {
+        for n in 1..=9 {
+            let st = ev.stat(&format!("slots.{n}"));
+            if st.value > 0 {
+                let spent = c.slots_spent.get(&n.to_string()).copied().unwrap_or(0);
+                sheet.slots.insert(
+                    n.to_string(),
+                    Slot {
+                        max: st.value,
+                        spent,
+                        remaining: (st.value - spent as i64).max(0),
+                    },
+                );
+            }
+        }
+    }
+    // Resources.
+    for r in &col.resources {
+        let max = if r.r.unlimited {
+            Stat::default()
+        } else {
+            ev.stat(&format!("resources.{}.max", r.r.id))
+        };
+        let spent = c.resources_spent.get(&r.r.id).copied().unwrap_or(0);
+        let remaining = if r.r.unlimited {
+            i64::MAX
+        } else {
+            (max.value - spent as i64).max(0)
+        };
+        sheet.resources.insert(
+            r.r.id.clone(),
+            Resource {
+                id: r.r.id.clone(),
+                name: r.r.name.clone().unwrap_or_else(|| r.r.id.clone()),
+                max,
+                spent,
+                remaining,
+                unlimited: r.r.unlimited,
+                recover: r.r.recover.clone(),
+                source: r.feature.clone(),
+            },
+        );
+    }
+    // Features: the rule files that apply, then compendium features without rules.
+    for &i in &col.features {
+        let f = rules.file(i);
+        sheet.features.insert(
+            f.meta.id.clone(),
+            Feature {
+                id: f.meta.id.clone(),
+                name: f.meta.name.clone(),
+                pack: f.script.pack.clone(),
+                file: f.script.file.clone(),
+                activation: f.meta.activation.clone(),
+                resources: col
+                    .resources
+                    .iter()
+                    .filter(|r| r.feature == f.meta.id)
+                    .map(|r| r.r.id.clone())
+                    .collect(),
+                srd: f.meta.srd.clone(),
+            },
+        );
+    }
+    if let Some(feats) = col.view.get("features").and_then(Value::as_array) {
+        for slug in feats.iter().filter_map(Value::as_str) {
+            if rules.by_feature.contains_key(slug) || sheet.features.contains_key(slug) {
+                continue;
+            }
+            let name = rules
+                .compendium
+                .get("features", slug)
+                .or_else(|| rules.compendium.get("traits", slug))
+                .and_then(|r| r.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or(slug);
+            sheet.features.insert(
+                slug.to_string(),
+                Feature {
+                    id: slug.to_string(),
+                    name: name.to_string(),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    let list = |t: &str| ev.grants.get(t).cloned().unwrap_or_default();
+    sheet.defenses = Defenses {
+        resistances: list("resistances"),
+        immunities: list("immunities"),
+        vulnerabilities: list("vulnerabilities"),
+        condition_immunities: list("condition_immunities"),
+    };
+    sheet.languages = list("languages");
+    sheet.proficiencies = list("proficiencies");
+    sheet.notes = list("notes");
+    sheet.conditions = col.conditions.clone();
+    sheet.exhaustion = c.exhaustion;
+    sheet.effects = c.effects.clone();
+    sheet.death_saves = c.death_saves.clone();
+    sheet
+}
+
+/// Runs derivation for probe characters and returns only dependency-cycle diagnostics.
+pub fn find_cycles(rules: &RuleSet, probes: &[Character]) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for p in probes {
+        for d in derive(rules, p).diagnostics {
+            if d.message.starts_with("dependency cycle") && !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}

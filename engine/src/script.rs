@@ -1,0 +1,623 @@
+//! # Rhai scripts: one sandboxed engine, compiled once, limited per call
+//!
+//! Rule files are Rhai scripts whose functions (hooks) return records (see [`crate::records`]).
+//! This module owns the one Rhai [`Engine`] of the process — built once ([`engine`]) with every
+//! limit set explicitly so that debug and release builds behave the same (Rhai's defaults differ
+//! between them) — and the compiled-AST cache keyed by a hash of the file's path and content.
+//!
+//! The sandbox: the engine starts from `Engine::new_raw()` plus the core, math, string, array and
+//! map packages only (no time, no files, no network, no `eval`, no modules); undefined variables
+//! and missing map properties are errors at the line where they happen rather than a `()` that
+//! fails somewhere else. A hook that hits a limit fails alone: the caller gets a [`Diagnostic`]
+//! naming the pack, file, line, column, hook and the limit, and goes on with the other files.
+//!
+//! The scripting reference served by the host (`GET /api/v1/rules/api`) is generated from the
+//! functions registered here ([`rules_api_reference`]), so it cannot drift from the code.
+
+use crate::diagnostic::Diagnostic;
+use crate::records::{API_VERSION, Op};
+use rhai::packages::{
+    BasicArrayPackage, BasicMapPackage, BasicMathPackage, CorePackage, LogicPackage,
+    MoreStringPackage, Package,
+};
+use rhai::{
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncRegistration, Map,
+    NativeCallContext, ParseErrorType, Position, Scope,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The sandbox limits, per hook call. The same in every build.
+pub mod limits {
+    /// Rhai operations (roughly: expressions evaluated) per hook call.
+    pub const MAX_OPERATIONS: u64 = 100_000;
+    /// Nested function calls (recursion depth).
+    pub const MAX_CALL_LEVELS: usize = 32;
+    /// Expression nesting at the top level and inside functions (parse time).
+    pub const MAX_EXPR_DEPTH: usize = 64;
+    pub const MAX_FN_EXPR_DEPTH: usize = 32;
+    /// Bytes in one string.
+    pub const MAX_STRING_SIZE: usize = 16 * 1024;
+    pub const MAX_ARRAY_SIZE: usize = 1_000;
+    pub const MAX_MAP_SIZE: usize = 500;
+    /// Variables alive at once.
+    pub const MAX_VARIABLES: usize = 256;
+    /// Functions defined in one file.
+    pub const MAX_FUNCTIONS: usize = 256;
+    /// Modules imported (imports are disabled; kept explicit).
+    pub const MAX_MODULES: usize = 16;
+    /// Wall-clock backstop per hook call, checked every 256 operations.
+    pub const WALL_CLOCK_MS: u64 = 10;
+    /// Source file size.
+    pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+}
+
+/// A compiled rule file.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub pack: String,
+    pub file: String,
+    /// Hash of path and content: the AST cache key.
+    pub hash: u64,
+    ast: Arc<AST>,
+    /// Hook name → line of its `fn`.
+    hooks: HashMap<String, u32>,
+}
+
+impl Script {
+    /// Whether the file defines this hook.
+    pub fn has(&self, hook: &str) -> bool {
+        self.hooks.contains_key(hook)
+    }
+
+    /// Line of the hook's definition (0 if absent).
+    pub fn hook_line(&self, hook: &str) -> u32 {
+        self.hooks.get(hook).copied().unwrap_or(0)
+    }
+}
+
+/// The engine and its AST cache.
+pub struct ScriptEngine {
+    engine: Engine,
+    cache: Mutex<HashMap<u64, Arc<AST>>>,
+}
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+const CACHE_CAP: usize = 8192;
+
+/// The process's script engine, built on first use.
+pub fn engine() -> &'static ScriptEngine {
+    static ENGINE: OnceLock<ScriptEngine> = OnceLock::new();
+    ENGINE.get_or_init(ScriptEngine::build)
+}
+
+impl ScriptEngine {
+    fn build() -> ScriptEngine {
+        use limits::*;
+        let mut e = Engine::new_raw();
+        e.register_global_module(CorePackage::new().as_shared_module());
+        e.register_global_module(LogicPackage::new().as_shared_module());
+        e.register_global_module(BasicMathPackage::new().as_shared_module());
+        e.register_global_module(MoreStringPackage::new().as_shared_module());
+        e.register_global_module(BasicArrayPackage::new().as_shared_module());
+        e.register_global_module(BasicMapPackage::new().as_shared_module());
+        e.set_max_operations(MAX_OPERATIONS)
+            .set_max_call_levels(MAX_CALL_LEVELS)
+            .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH)
+            .set_max_string_size(MAX_STRING_SIZE)
+            .set_max_array_size(MAX_ARRAY_SIZE)
+            .set_max_map_size(MAX_MAP_SIZE)
+            .set_max_variables(MAX_VARIABLES)
+            .set_max_functions(MAX_FUNCTIONS)
+            .set_max_modules(MAX_MODULES)
+            .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true);
+        e.disable_symbol("eval");
+        e.disable_symbol("import");
+        e.on_progress(|ops| {
+            if ops % 256 == 0 {
+                let late = DEADLINE.with(|d| d.get().is_some_and(|t| Instant::now() > t));
+                if late {
+                    return Some(Dynamic::from("wall-clock"));
+                }
+            }
+            None
+        });
+        e.on_print(|s| LOG.with(|l| push_log(&mut l.borrow_mut(), s.to_string())));
+        e.on_debug(|s, _src, pos| {
+            LOG.with(|l| push_log(&mut l.borrow_mut(), format!("{pos}: {s}")))
+        });
+        register_api(&mut e);
+        ScriptEngine {
+            engine: e,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Compiles a file (or reuses the cached AST of identical path and content).
+    pub fn compile(&self, pack: &str, file: &str, src: &str) -> Result<Script, Diagnostic> {
+        if src.len() > limits::MAX_SOURCE_BYTES {
+            let mut d = Diagnostic::new(
+                pack,
+                file,
+                0,
+                0,
+                format!(
+                    "source size limit {} bytes exceeded ({} bytes)",
+                    limits::MAX_SOURCE_BYTES,
+                    src.len()
+                ),
+            );
+            d.limit = Some(format!("source size limit {} bytes", limits::MAX_SOURCE_BYTES));
+            return Err(d);
+        }
+        let mut h = DefaultHasher::new();
+        file.hash(&mut h);
+        src.hash(&mut h);
+        let hash = h.finish();
+        let cached = self.cache.lock().ok().and_then(|c| c.get(&hash).cloned());
+        let ast = match cached {
+            Some(ast) => ast,
+            None => {
+                let mut ast = self.engine.compile(src).map_err(|err| {
+                    let (line, col) = pos(err.position());
+                    let mut d = Diagnostic::new(pack, file, line, col, err.err_type().to_string());
+                    d.limit = match err.err_type() {
+                        ParseErrorType::ExprTooDeep => Some(format!(
+                            "expression depth limit {} ({} in functions)",
+                            limits::MAX_EXPR_DEPTH,
+                            limits::MAX_FN_EXPR_DEPTH
+                        )),
+                        ParseErrorType::LiteralTooLarge(..) => Some("literal size limit".into()),
+                        _ => None,
+                    };
+                    d
+                })?;
+                ast.set_source(format!("{pack}/{file}"));
+                let ast = Arc::new(ast);
+                if let Ok(mut c) = self.cache.lock() {
+                    if c.len() >= CACHE_CAP {
+                        c.clear();
+                    }
+                    c.insert(hash, ast.clone());
+                }
+                ast
+            }
+        };
+        let mut hooks = HashMap::new();
+        for f in ast.iter_functions() {
+            hooks.insert(f.name.to_string(), fn_line(src, f.name));
+        }
+        Ok(Script {
+            pack: pack.to_string(),
+            file: file.to_string(),
+            hash,
+            ast,
+            hooks,
+        })
+    }
+
+    /// Calls a hook with the limits armed; the result converted to JSON.
+    pub fn call(
+        &self,
+        script: &Script,
+        hook: &str,
+        args: Vec<Dynamic>,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        let started = Instant::now();
+        DEADLINE.with(|d| d.set(Some(started + Duration::from_millis(limits::WALL_CLOCK_MS))));
+        let mut scope = Scope::new();
+        let result = self.engine.call_fn_with_options::<Dynamic>(
+            CallFnOptions::new().eval_ast(false).rewind_scope(true),
+            &mut scope,
+            &script.ast,
+            hook,
+            args,
+        );
+        DEADLINE.with(|d| d.set(None));
+        let value = result.map_err(|e| runtime_diag(script, hook, &e))?;
+        rhai::serde::from_dynamic::<serde_json::Value>(&value).map_err(|e| {
+            let mut d = Diagnostic::new(
+                &script.pack,
+                &script.file,
+                script.hook_line(hook),
+                1,
+                format!("the hook returned a value that is not data: {e}"),
+            );
+            d.hook = Some(hook.to_string());
+            d
+        })
+    }
+
+    /// Lines printed by scripts (`print`/`debug`) on this thread since the last call.
+    pub fn take_log(&self) -> Vec<String> {
+        LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+    }
+
+    /// The registered functions' signatures and docs (Rhai metadata JSON).
+    fn metadata(&self) -> serde_json::Value {
+        self.engine
+            .gen_fn_metadata_to_json(false)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Converts JSON into a script value.
+    pub fn to_dynamic(value: &serde_json::Value) -> Dynamic {
+        rhai::serde::to_dynamic(value).unwrap_or(Dynamic::UNIT)
+    }
+}
+
+fn push_log(log: &mut Vec<String>, line: String) {
+    if log.len() < 200 {
+        log.push(line);
+    }
+}
+
+fn pos(p: Position) -> (u32, u32) {
+    (
+        p.line().unwrap_or(0) as u32,
+        p.position().unwrap_or(0) as u32,
+    )
+}
+
+/// Line of `fn name(` in the source (Rhai's metadata does not carry positions).
+fn fn_line(src: &str, name: &str) -> u32 {
+    let needle = format!("fn {name}(");
+    src.lines()
+        .position(|l| l.trim_start().starts_with(&needle))
+        .map(|i| i as u32 + 1)
+        .unwrap_or(0)
+}
+
+/// Turns a Rhai runtime error into a diagnostic at its innermost position.
+fn runtime_diag(script: &Script, hook: &str, err: &EvalAltResult) -> Diagnostic {
+    let mut inner = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
+        inner = e;
+    }
+    let (mut line, mut col) = pos(inner.position());
+    if line == 0 {
+        (line, col) = pos(err.position());
+    }
+    if line == 0 {
+        line = script.hook_line(hook);
+    }
+    let limit = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => Some(format!(
+            "operations limit {} exceeded",
+            limits::MAX_OPERATIONS
+        )),
+        EvalAltResult::ErrorStackOverflow(_) => Some(format!(
+            "call depth limit {} exceeded",
+            limits::MAX_CALL_LEVELS
+        )),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let cap = if what.contains("tring") {
+                format!("string size limit {} bytes", limits::MAX_STRING_SIZE)
+            } else if what.contains("rray") {
+                format!("array size limit {}", limits::MAX_ARRAY_SIZE)
+            } else if what.contains("ap") {
+                format!("map size limit {}", limits::MAX_MAP_SIZE)
+            } else {
+                what.clone()
+            };
+            Some(format!("{cap} exceeded"))
+        }
+        EvalAltResult::ErrorTerminated(..) => Some(format!(
+            "wall-clock limit {} ms exceeded",
+            limits::WALL_CLOCK_MS
+        )),
+        EvalAltResult::ErrorTooManyVariables(_) => Some(format!(
+            "variables limit {} exceeded",
+            limits::MAX_VARIABLES
+        )),
+        EvalAltResult::ErrorTooManyModules(_) => Some(format!(
+            "modules limit {} exceeded",
+            limits::MAX_MODULES
+        )),
+        _ => None,
+    };
+    let message = match &limit {
+        Some(l) => format!("{l} in {}:{line}", script.file),
+        None => {
+            let mut m = inner.to_string();
+            if let Some(i) = m.rfind(" (line ") {
+                m.truncate(i);
+            }
+            m
+        }
+    };
+    let mut d = Diagnostic::new(&script.pack, &script.file, line, col, message);
+    d.hook = Some(hook.to_string());
+    d.limit = limit;
+    d
+}
+
+fn line_of(ctx: &NativeCallContext) -> i64 {
+    ctx.call_position().line().unwrap_or(0) as i64
+}
+
+fn record(ctx: &NativeCallContext, target: &str, op: Op, value: Dynamic) -> Map {
+    let mut m = Map::new();
+    m.insert("target".into(), target.into());
+    m.insert("op".into(), op.as_str().into());
+    m.insert("value".into(), value);
+    m.insert("line".into(), Dynamic::from_int(line_of(ctx)));
+    m
+}
+
+fn parse_op(op: &str) -> Result<Op, Box<EvalAltResult>> {
+    Op::ALL
+        .into_iter()
+        .find(|o| o.as_str() == op)
+        .ok_or_else(|| {
+            format!(
+                "unknown op '{op}' (expected one of: {})",
+                Op::ALL.map(Op::as_str).join(", ")
+            )
+            .into()
+        })
+}
+
+fn lookup(map: &Map, path: &[&str]) -> Option<Dynamic> {
+    let (first, rest) = path.split_first()?;
+    let v = map.get(*first)?.clone();
+    if rest.is_empty() {
+        return Some(v);
+    }
+    let inner = v.try_cast::<Map>()?;
+    lookup(&inner, rest)
+}
+
+macro_rules! reg {
+    ($e:expr, $name:expr, [$($doc:expr),*], $params:expr, $f:expr) => {
+        FuncRegistration::new($name)
+            .with_comments(&[$(concat!("/// ", $doc)),*])
+            .with_params_info($params)
+            .register_into_engine($e, $f);
+    };
+}
+
+fn register_api(e: &mut Engine) {
+    reg!(e, "modifier", ["A modifier record: `target` stat path, `op` (base, mul, add, floor, cap, override, advantage, disadvantage, grant, remove), `value` a number or a formula string such as \"@abilities.cha.mod / 2\"."],
+        ["target: &str", "op: &str", "value: Dynamic", "Map"],
+        |ctx: NativeCallContext, target: &str, op: &str, value: Dynamic| -> Result<Map, Box<EvalAltResult>> {
+            Ok(record(&ctx, target, parse_op(op)?, value))
+        });
+    for (name, op, doc) in [
+        ("base", Op::Base, "/// A base value for the stat; when several apply, the highest wins (AC calculations)."),
+        ("add", Op::Add, "/// Adds a number, formula or dice term (\"1d4\") to the stat."),
+        ("mul", Op::Mul, "/// Multiplies the stat (applied before additions; the result is rounded down)."),
+        ("set", Op::Override, "/// Overrides the stat (op `override`); the highest priority wins."),
+        ("at_least", Op::Floor, "/// The stat is at least this value (op `floor`)."),
+        ("at_most", Op::Cap, "/// The stat is at most this value (op `cap`)."),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["target: &str", "value: Dynamic", "Map"])
+            .register_into_engine(e, move |ctx: NativeCallContext, target: &str, value: Dynamic| -> Map {
+                record(&ctx, target, op, value)
+            });
+    }
+    for (name, op, doc) in [
+        ("advantage", Op::Advantage, "/// Advantage on a roll (`attacks`, `saves.dex`, `checks`, `skills.stealth`, …). Counted per source: any advantage and any disadvantage cancel."),
+        ("disadvantage", Op::Disadvantage, "/// Disadvantage on a roll, as `advantage`."),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["target: &str", "Map"])
+            .register_into_engine(e, move |ctx: NativeCallContext, target: &str| -> Map {
+                record(&ctx, target, op, Dynamic::UNIT)
+            });
+    }
+    for (name, op, doc) in [
+        ("grant", Op::Grant, "/// Adds an entry to a list stat: `proficiencies`, `expertise`, `resistances`, `immunities`, `vulnerabilities`, `condition_immunities`, `languages`, `senses`, `notes`."),
+        ("revoke", Op::Remove, "/// Removes an entry from a list stat (op `remove`), whoever granted it."),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["target: &str", "value: &str", "Map"])
+            .register_into_engine(e, move |ctx: NativeCallContext, target: &str, value: &str| -> Map {
+                record(&ctx, target, op, value.into())
+            });
+    }
+    reg!(e, "when", ["Attaches a per-roll predicate to a modifier: every key must match the roll's facts (`range`, `ability`, `kind`, `weapon`, `properties`, `skill`…); arrays mean any of; `any: [...]` and `not: #{...}` combine."],
+        ["modifier: Map", "predicate: Map", "Map"],
+        |mut m: Map, p: Map| -> Map { m.insert("when".into(), p.into()); m });
+    reg!(e, "priority", ["Sets a modifier's priority (overrides: the highest wins)."],
+        ["modifier: Map", "priority: i64", "Map"],
+        |mut m: Map, p: i64| -> Map { m.insert("priority".into(), p.into()); m });
+    reg!(e, "label", ["Sets the text shown for a modifier in explanations."],
+        ["modifier: Map", "label: &str", "Map"],
+        |mut m: Map, l: &str| -> Map { m.insert("label".into(), l.into()); m });
+    reg!(e, "resource", ["A resource record: uses with a maximum (number or formula) recovered by the listed rests (`short_rest`, `long_rest`, `dawn`)."],
+        ["id: &str", "max: Dynamic", "recover: Array", "Map"],
+        |ctx: NativeCallContext, id: &str, max: Dynamic, recover: Array| -> Map {
+            let mut m = Map::new();
+            m.insert("id".into(), id.into());
+            m.insert("max".into(), max);
+            m.insert("recover".into(), recover.into());
+            m.insert("line".into(), Dynamic::from_int(line_of(&ctx)));
+            m
+        });
+    reg!(e, "unlimited", ["A resource record with no limit (Rage at barbarian level 20)."],
+        ["id: &str", "Map"],
+        |ctx: NativeCallContext, id: &str| -> Map {
+            let mut m = Map::new();
+            m.insert("id".into(), id.into());
+            m.insert("unlimited".into(), true.into());
+            m.insert("line".into(), Dynamic::from_int(line_of(&ctx)));
+            m
+        });
+    reg!(e, "cost", ["An activation cost: spend `amount` uses of a resource."],
+        ["resource: &str", "amount: i64", "Map"],
+        |r: &str, n: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("resource".into(), r.into());
+            m.insert("amount".into(), n.max(0).into());
+            m
+        });
+    reg!(e, "apply", ["An effect to put on the character, with a duration map (`#{ minutes: 1 }`, `#{ rounds: 1 }`, `#{ until: \"turn_start\" }`, `#{}` for permanent)."],
+        ["effect: &str", "duration: Map", "Map"],
+        |fx: &str, d: Map| -> Map {
+            let mut m = Map::new();
+            m.insert("effect".into(), fx.into());
+            m.insert("duration".into(), d.into());
+            m
+        });
+    reg!(e, "refuse", ["Refuses the activation with a stable code and a message for the player."],
+        ["code: &str", "message: &str", "Map"],
+        |code: &str, msg: &str| -> Map {
+            let mut r = Map::new();
+            r.insert("code".into(), code.into());
+            r.insert("message".into(), msg.into());
+            let mut m = Map::new();
+            m.insert("refuse".into(), r.into());
+            m
+        });
+    for (name, key, doc) in [
+        ("heal", "amount", "/// An operation: heal by a dice expression the engine rolls (\"1d10 + 3\")."),
+        ("temp_hp", "amount", "/// An operation: gain temporary hit points (a dice expression); they do not stack."),
+        ("note", "text", "/// An operation: a line for the table log."),
+        ("end_effect", "effect", "/// An operation: end active effects with this definition id."),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["value: &str", "Map"])
+            .register_into_engine(e, move |v: &str| -> Map {
+                let mut m = Map::new();
+                m.insert("op".into(), name.into());
+                m.insert(key.into(), v.into());
+                m
+            });
+    }
+    reg!(e, "restore_slots", ["An operation: restore spent spell slots of the listed levels."],
+        ["levels: Array", "Map"],
+        |levels: Array| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "restore_slots".into());
+            m.insert("levels".into(), levels.into());
+            m
+        });
+    reg!(e, "class_level", ["The character's level in a class (0 if none)."],
+        ["sheet: Map", "class: &str", "i64"],
+        |sheet: Map, class: &str| -> i64 {
+            lookup(&sheet, &["classes", class, "level"]).and_then(|d| d.as_int().ok()).unwrap_or(0)
+        });
+    reg!(e, "table", ["A column of the class's level table at the character's level in it (`table(sheet, \"barbarian\", \"rage_count\")`). Fails if the class or column is missing."],
+        ["sheet: Map", "class: &str", "column: &str", "Dynamic"],
+        |sheet: Map, class: &str, column: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            lookup(&sheet, &["tables", class, column])
+                .ok_or_else(|| format!("no level-table column '{column}' for class '{class}' on this character").into())
+        });
+    reg!(e, "has_feature", ["Whether the character has a compendium feature, trait or feat (by slug)."],
+        ["sheet: Map", "slug: &str", "bool"],
+        |sheet: Map, slug: &str| -> bool {
+            lookup(&sheet, &["features"])
+                .and_then(|a| a.try_cast::<Array>())
+                .is_some_and(|a| a.iter().any(|x| x.clone().into_string().is_ok_and(|s| s == slug)))
+        });
+    reg!(e, "dice", ["A dice term string: `dice(3, 6)` is \"3d6\"."],
+        ["count: i64", "sides: i64", "String"],
+        |count: i64, sides: i64| -> String { format!("{count}d{sides}") });
+}
+
+/// Hooks a rule file may define, with their arguments and what they return.
+const HOOKS: &[(&str, &str, &str)] = &[
+    ("meta", "()", "#{ id, name, kind: \"core\"|\"feature\"|\"effect\"|\"condition\", features: [slugs], activation, srd, implies, duration, concentration } — required"),
+    ("modifiers", "(sheet) or, in effect files, (sheet, fx)", "[modifier records]: on while the file applies"),
+    ("resources", "(sheet)", "[resource records]"),
+    ("choices", "(sheet)", "[#{ id, prompt, options, required }]: what `use_feature` must be given"),
+    ("activate", "(sheet, ctx)", "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices"),
+];
+
+/// The scripting reference: registered functions (generated from the engine's metadata), hooks,
+/// records and limits. Served by the host at `GET /api/v1/rules/api`.
+pub fn rules_api_reference() -> serde_json::Value {
+    use limits::*;
+    serde_json::json!({
+        "api_version": API_VERSION,
+        "functions": engine().metadata().get("functions").cloned().unwrap_or_default(),
+        "hooks": HOOKS.iter().map(|(name, args, returns)| serde_json::json!({
+            "name": name, "arguments": args, "returns": returns,
+        })).collect::<Vec<_>>(),
+        "ops": Op::ALL.map(Op::as_str),
+        "events": crate::effects::EVENTS,
+        "limits": {
+            "operations": MAX_OPERATIONS,
+            "call_levels": MAX_CALL_LEVELS,
+            "expr_depth": MAX_EXPR_DEPTH,
+            "fn_expr_depth": MAX_FN_EXPR_DEPTH,
+            "string_bytes": MAX_STRING_SIZE,
+            "array_size": MAX_ARRAY_SIZE,
+            "map_size": MAX_MAP_SIZE,
+            "variables": MAX_VARIABLES,
+            "functions": MAX_FUNCTIONS,
+            "modules": MAX_MODULES,
+            "wall_clock_ms": WALL_CLOCK_MS,
+            "source_bytes": MAX_SOURCE_BYTES,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str, hook: &str) -> Result<serde_json::Value, Diagnostic> {
+        let s = engine().compile("t", "t.rhai", src)?;
+        engine().call(&s, hook, vec![])
+    }
+
+    #[test]
+    fn builders_record_their_line() {
+        let v = run("fn modifiers() {\n  [add(\"ac\", 2).when(#{ range: \"melee\" })]\n}", "modifiers").unwrap();
+        assert_eq!(v[0]["op"], "add");
+        assert_eq!(v[0]["line"], 2);
+        assert_eq!(v[0]["when"]["range"], "melee");
+    }
+
+    #[test]
+    fn limits_are_named() {
+        let e = run("fn f() { loop {} }", "f").unwrap_err();
+        assert!(e.limit.as_deref().unwrap().contains("operations limit 100000"), "{e}");
+        assert_eq!(e.line, 1);
+        let e = run("fn r(x) { r(x + 1) }\nfn f() { r(0) }", "f").unwrap_err();
+        assert!(e.limit.as_deref().unwrap().contains("call depth"), "{e}");
+        let e = run("fn f() { let s = \"x\"; loop { s += s; } }", "f").unwrap_err();
+        assert!(e.limit.as_deref().unwrap().contains("string size"), "{e}");
+    }
+
+    #[test]
+    fn typos_fail_at_their_line() {
+        let e = run("fn f() {\n let m = #{a: 1};\n m.b\n}", "f").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = run("fn f() {\n  undefined_var\n}", "f").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(run("fn f() { eval(\"1\") }", "f").is_err());
+    }
+
+    #[test]
+    fn reference_lists_registered_functions() {
+        let r = rules_api_reference();
+        let names: Vec<&str> = r["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        for n in ["modifier", "add", "advantage", "grant", "resource", "table", "refuse"] {
+            assert!(names.contains(&n), "{n} missing");
+        }
+        assert_eq!(r["limits"]["operations"], 100_000);
+    }
+}

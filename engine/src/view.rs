@@ -1,0 +1,185 @@
+//! # The read-only view scripts receive (`sheet` in hooks)
+//!
+//! Scripts decide *which* records apply from what the character is and carries — classes and
+//! levels, level-table columns, features, race, armour, choices, conditions — never from derived
+//! numbers. Derived numbers are read through `@stat` formulas in the records instead, which the
+//! engine evaluates in dependency order. That split is what lets the pipeline order itself and
+//! explain itself: a script cannot secretly read AC while computing Dexterity.
+//!
+//! The view is plain JSON (the same document a WASM plugin will receive), built once per
+//! derivation from the stored character and the compendium.
+
+use crate::character::{ABILITIES, Character};
+use crate::compendium::Compendium;
+use serde_json::{Map, Value, json};
+
+/// Items' compendium facts needed by rules.
+fn armor_view(c: &Character, comp: &Compendium) -> (Value, Value) {
+    let mut armor = json!({"worn": false, "slug": "", "name": "", "category": "none", "base": 10,
+        "dex_bonus": true, "max_bonus": Value::Null, "str_minimum": 0, "stealth_disadvantage": false});
+    let mut shield = json!({"worn": false, "slug": "", "bonus": 0});
+    for it in c.equipment.iter().filter(|i| i.equipped) {
+        let Some(rec) = comp.item(&it.item) else {
+            continue;
+        };
+        let Some(cat) = rec.get("armor_category").and_then(Value::as_str) else {
+            continue;
+        };
+        let base = rec.pointer("/armor_class/base").and_then(Value::as_i64).unwrap_or(0);
+        let name = rec.get("name").cloned().unwrap_or(Value::Null);
+        if cat == "Shield" {
+            shield = json!({"worn": true, "slug": it.item, "name": name, "bonus": base});
+        } else {
+            armor = json!({
+                "worn": true,
+                "slug": it.item,
+                "name": name,
+                "category": cat.to_ascii_lowercase(),
+                "base": base,
+                "dex_bonus": rec.pointer("/armor_class/dex_bonus").and_then(Value::as_bool).unwrap_or(false),
+                "max_bonus": rec.pointer("/armor_class/max_bonus").cloned().unwrap_or(Value::Null),
+                "str_minimum": rec.get("str_minimum").cloned().unwrap_or(json!(0)),
+                "stealth_disadvantage": rec.get("stealth_disadvantage").cloned().unwrap_or(json!(false)),
+            });
+        }
+    }
+    (armor, shield)
+}
+
+fn slugs(list: Option<&Value>) -> Vec<Value> {
+    list.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| {
+                    x.get("index")
+                        .or_else(|| x.pointer("/ability_score/index"))
+                        .cloned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Builds the view. `conditions` is the expanded condition list (with implied ones).
+pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
+    let mut classes = Map::new();
+    let mut class_list = Vec::new();
+    let mut tables = Map::new();
+    let mut features: Vec<Value> = Vec::new();
+    let mut class_profs: Vec<Value> = Vec::new();
+    let mut saving_throws: Vec<Value> = Vec::new();
+    for (n, cl) in c.classes.iter().enumerate() {
+        let rec = comp.get("classes", &cl.class);
+        let hit_die = rec
+            .and_then(|r| r.get("hit_die"))
+            .and_then(Value::as_i64)
+            .unwrap_or(8);
+        if let Some(r) = rec {
+            if n == 0 {
+                class_profs.extend(slugs(r.get("proficiencies")));
+                saving_throws.extend(slugs(r.get("saving_throws")));
+            } else {
+                class_profs.extend(slugs(r.pointer("/multi_classing/proficiencies")));
+            }
+        }
+        let entry = json!({"level": cl.level, "subclass": cl.subclass, "hit_die": hit_die});
+        classes.insert(cl.class.clone(), entry);
+        class_list.push(json!({"class": cl.class, "level": cl.level, "subclass": cl.subclass,
+            "hit_die": hit_die, "hp_rolls": cl.hp_rolls}));
+        let mut table = Map::new();
+        for owner in std::iter::once(cl.class.as_str()).chain(cl.subclass.as_deref()) {
+            for lvl in 1..=cl.level {
+                let Some(row) = comp.level(owner, lvl) else {
+                    continue;
+                };
+                features.extend(slugs(row.get("features")));
+                if lvl == cl.level || owner != cl.class {
+                    for key in ["class_specific", "subclass_specific", "spellcasting"] {
+                        if let Some(Value::Object(m)) = row.get(key) {
+                            for (k, v) in m {
+                                table.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    if let Some(pb) = row.get("prof_bonus") {
+                        table.insert("prof_bonus".into(), pb.clone());
+                    }
+                }
+            }
+        }
+        tables.insert(cl.class.clone(), Value::Object(table));
+    }
+    let race = comp.get("races", &c.race);
+    let subrace = c.subrace.as_deref().and_then(|s| comp.get("subraces", s));
+    let mut ability_bonuses = Vec::new();
+    let mut race_profs = Vec::new();
+    let mut race_langs = Vec::new();
+    for r in race.into_iter().chain(subrace) {
+        if let Some(a) = r.get("ability_bonuses").and_then(Value::as_array) {
+            for b in a {
+                if let (Some(ab), Some(bonus)) = (
+                    b.pointer("/ability_score/index"),
+                    b.get("bonus").and_then(Value::as_i64),
+                ) {
+                    ability_bonuses.push(json!({"ability": ab, "bonus": bonus}));
+                }
+            }
+        }
+        race_profs.extend(slugs(r.get("starting_proficiencies")));
+        race_langs.extend(slugs(r.get("languages")));
+        features.extend(slugs(r.get("traits")));
+        features.extend(slugs(r.get("racial_traits")));
+    }
+    let background = c.background.as_deref().and_then(|b| comp.get("backgrounds", b));
+    let bg_profs = slugs(background.and_then(|b| b.get("starting_proficiencies")));
+    features.extend(c.feats.iter().map(|f| json!(f)));
+    let (armor, shield) = armor_view(c, comp);
+    let weapons: Vec<Value> = c
+        .equipment
+        .iter()
+        .filter(|i| i.equipped)
+        .filter_map(|i| comp.item(&i.item).filter(|r| r.get("weapon_category").is_some()).map(|r| {
+            json!({"slug": i.item, "name": r.get("name"), "category": r.get("weapon_category"),
+                   "range": r.get("weapon_range"), "properties": slugs(r.get("properties"))})
+        }))
+        .collect();
+    let base_scores: Map<String, Value> = ABILITIES
+        .iter()
+        .map(|a| (a.to_string(), json!(c.abilities.get(*a).copied().unwrap_or(10))))
+        .collect();
+    json!({
+        "name": c.name,
+        "level": c.level(),
+        "classes": classes,
+        "class_list": class_list,
+        "tables": tables,
+        "features": features,
+        "race": {
+            "slug": c.race,
+            "subrace": c.subrace,
+            "speed": race.and_then(|r| r.get("speed")).cloned().unwrap_or(json!(30)),
+            "size": race.and_then(|r| r.get("size")).cloned().unwrap_or(json!("Medium")),
+            "ability_bonuses": ability_bonuses,
+        },
+        "armor": armor,
+        "shield": shield,
+        "weapons": weapons,
+        "base_abilities": base_scores,
+        "asi": c.asi.iter().map(|a| json!({"ability": a.ability, "amount": a.amount})).collect::<Vec<_>>(),
+        "choices": c.choices,
+        "proficiencies": {
+            "class": class_profs,
+            "saving_throws": saving_throws,
+            "race": race_profs,
+            "background": bg_profs,
+            "chosen": c.proficiencies,
+        },
+        "expertise": c.expertise,
+        "languages": {"race": race_langs, "chosen": c.languages},
+        "feats": c.feats,
+        "conditions": conditions,
+        "exhaustion": c.exhaustion,
+        "effects": c.effects.iter().map(|e| json!(e.effect)).collect::<Vec<_>>(),
+        "hp": {"damage": c.hp.damage, "temp": c.hp.temp},
+    })
+}
