@@ -70,8 +70,18 @@ fn check_in_distribution(src: &str, seed: u64) -> Result<(), TestCaseError> {
         return Ok(());
     };
     let v = values();
-    let rolled = dice::roll(&expr, &v, &RollOptions::default(), &mut dice::rng_from_seed(seed));
-    let again = dice::roll(&expr, &v, &RollOptions::default(), &mut dice::rng_from_seed(seed));
+    let rolled = dice::roll(
+        &expr,
+        &v,
+        &RollOptions::default(),
+        &mut dice::rng_from_seed(seed),
+    );
+    let again = dice::roll(
+        &expr,
+        &v,
+        &RollOptions::default(),
+        &mut dice::rng_from_seed(seed),
+    );
     prop_assert_eq!(&rolled, &again, "seeded rolls replay: {}", src);
     let Ok(roll) = rolled else { return Ok(()) };
     let ending = format!("= {}", roll.total);
@@ -86,7 +96,12 @@ fn check_in_distribution(src: &str, seed: u64) -> Result<(), TestCaseError> {
                 o.min,
                 o.max
             );
-            prop_assert!(o.probability(roll.total) > 0.0, "{} rolled an impossible {}", src, roll.total);
+            prop_assert!(
+                o.probability(roll.total) > 0.0,
+                "{} rolled an impossible {}",
+                src,
+                roll.total
+            );
             let sum: f64 = o.pmf.iter().map(|x| x.probability).sum();
             prop_assert!((sum - 1.0).abs() < 1e-6, "{} sums to {}", src, sum);
         }

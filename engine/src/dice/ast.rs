@@ -3,13 +3,19 @@
 //! the input, and a roll touches one contiguous vector instead of chasing pointers.
 
 use super::rational::Rational;
+use smallvec::SmallVec;
+
+/// Most terms carry zero to two operators: kept inline, no allocation.
+pub(crate) type Ops = SmallVec<[DiceOp; 2]>;
 
 /// A parsed dice expression, ready to be rolled or analysed any number of times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
     pub(crate) src: Box<str>,
+
     pub(crate) code: Vec<Instr>,
-    pub(crate) dice: Vec<DiceSpec>,
+    /// Inline for the usual single dice term.
+    pub(crate) dice: SmallVec<[DiceSpec; 1]>,
     pub(crate) sets: Vec<SetSpec>,
     pub(crate) vars: Vec<VarRef>,
     /// `(instruction index, label)`, in source order; only tree building reads them.
@@ -190,7 +196,7 @@ impl Sides {
 pub(crate) struct DiceSpec {
     pub count: Count,
     pub sides: Sides,
-    pub ops: Vec<DiceOp>,
+    pub ops: Ops,
     /// Byte offsets: start of the count, the `d`, the end of the sides, the end of the term.
     pub count_at: u32,
     pub d_at: u32,
@@ -201,7 +207,7 @@ pub(crate) struct DiceSpec {
 pub(crate) struct SetSpec {
     pub len: u32,
     pub brace: bool,
-    pub ops: Vec<DiceOp>,
+    pub ops: Ops,
     pub ops_at: u32,
 }
 

@@ -169,6 +169,9 @@ impl Dense {
 
     /// The sum of `n` independent copies.
     pub fn pow(&self, n: u32, work: &mut Work, at: u32) -> Res<Dense> {
+        if (self.p.len() as u64 - 1) * n as u64 >= MAX_ODDS_SUPPORT as u64 {
+            return Err(too_wide(at));
+        }
         let mut acc = Dense::point(0);
         for _ in 0..n {
             acc = acc.conv(self, work, at)?;
@@ -176,16 +179,16 @@ impl Dense {
         Ok(acc)
     }
 
-    pub fn into_dist(self) -> Dist {
-        Dist {
-            v: self
-                .p
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| **p > 0.0)
-                .filter_map(|(i, &p)| Some((Rational::integer(self.lo + i as i64)?, p)))
-                .collect(),
+    pub fn into_dist(self, at: u32) -> Res<Dist> {
+        let mut v = Vec::with_capacity(self.p.len());
+        for (i, &p) in self.p.iter().enumerate() {
+            if p > 0.0 {
+                let q = Rational::integer(self.lo + i as i64)
+                    .ok_or_else(|| super::eval::too_large(at))?;
+                v.push((q, p));
+            }
         }
+        Ok(Dist { v })
     }
 }
 
@@ -317,10 +320,12 @@ impl Dist {
         f: impl Fn(Rational, Rational) -> Res<Rational>,
     ) -> Res<Dist> {
         let pairs = self.v.len() as u64 * other.v.len() as u64;
-        work.charge(pairs * 4, at)?;
-        if pairs > 4 * MAX_ODDS_SUPPORT as u64 {
+        if pairs > MAX_ODDS_SUPPORT as u64 {
             return Err(too_wide(at));
         }
+        // Each pair costs an exact operation on rationals and its share of a sort: far more
+        // than a step of a convolution, so it is charged accordingly.
+        work.charge(pairs * 32, at)?;
         let mut out = Vec::with_capacity(pairs as usize);
         for &(a, pa) in &self.v {
             for &(b, pb) in &other.v {
@@ -333,7 +338,7 @@ impl Dist {
     /// Sum of independent parts, by dense convolution when both are whole and compact.
     pub fn add(&self, other: &Dist, work: &mut Work, at: u32) -> Res<Dist> {
         if let (Some(a), Some(b)) = (self.compact(at), other.compact(at)) {
-            return Ok(a?.conv(&b?, work, at)?.into_dist());
+            return a?.conv(&b?, work, at)?.into_dist(at);
         }
         self.combine(other, work, at, |a, b| {
             a.checked_add(b).ok_or_else(|| super::eval::too_large(at))
@@ -438,7 +443,7 @@ mod tests {
 
     #[test]
     fn order_statistic_max_of_two() {
-        let d = Dense::uniform(1, 20, 0).unwrap().into_dist();
+        let d = Dense::uniform(1, 20, 0).unwrap().into_dist(0).unwrap();
         let hi = order_statistic(&[d.clone(), d], 1, &mut w(), 0).unwrap();
         let p20 = hi.v.last().unwrap().1;
         assert!((p20 - 39.0 / 400.0).abs() < 1e-12);

@@ -60,7 +60,11 @@ pub(crate) fn run<R: RngCore + ?Sized>(
                 stack[sp] = q;
                 sp += 1;
                 if let Some(t) = tree.as_deref_mut() {
-                    let mut n = Node::new(NodeKind::Number { text: text() }, q);
+                    let t_src = &expr.src[ins.start as usize..ins.end as usize];
+                    let spelled =
+                        q.is_integer() && t_src.parse::<i64>().is_ok_and(|v| v == q.numer());
+                    let text = (!spelled).then(text);
+                    let mut n = Node::new(NodeKind::Number { text }, q);
                     labels(&mut n);
                     t.push(n);
                 }
@@ -261,12 +265,7 @@ impl DiceSpec {
 }
 
 fn placeholder() -> Node {
-    Node::new(
-        NodeKind::Number {
-            text: String::new(),
-        },
-        Rational::ZERO,
-    )
+    Node::new(NodeKind::Number { text: None }, Rational::ZERO)
 }
 
 pub(crate) fn too_large(at: u32) -> Fault {
@@ -280,27 +279,28 @@ pub(crate) fn too_large(at: u32) -> Fault {
 /// Appends to a chain of the same precedence instead of nesting, so `1+1+…+1` stays one node.
 fn chain(left: Node, op: BinOp, right: Node, value: Rational) -> Node {
     let link = Link {
-        op: op.symbol(),
+        op: Some(op.symbol()),
         node: right,
     };
+    let mut left = left;
     if op != BinOp::Pow
-        && let NodeKind::Chain { rest, .. } = &left.kind
-        && rest.first().is_some_and(|l| same_class(l.op, op))
+        && let NodeKind::Chain { links } = &mut left.kind
+        && links
+            .get(1)
+            .and_then(|l| l.op)
+            .is_some_and(|s| same_class(s, op))
     {
-        let mut left = left;
-        if let NodeKind::Chain { rest, .. } = &mut left.kind {
-            rest.push(link);
-        }
+        links.push(link);
         left.value = value;
         return left;
     }
-    Node::new(
-        NodeKind::Chain {
-            first: Box::new(left),
-            rest: vec![link],
-        },
-        value,
-    )
+    let mut links = Vec::with_capacity(4);
+    links.push(Link {
+        op: None,
+        node: left,
+    });
+    links.push(link);
+    Node::new(NodeKind::Chain { links }, value)
 }
 
 fn same_class(symbol: &str, op: BinOp) -> bool {

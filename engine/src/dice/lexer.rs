@@ -81,17 +81,22 @@ impl<'a> Cursor<'a> {
                 format!("numbers may not exceed {MAX_NUMBER}"),
             )
         };
-        let mut int: i128 = 0;
-        while let Some(c) = self.peek().filter(u8::is_ascii_digit) {
-            int = int * 10 + (c - b'0') as i128;
-            if int > MAX_NUMBER as i128 {
+        let mut int: i64 = 0;
+        while let Some(&c) = self.b.get(self.pos) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            // Checked before each step, so `int * 10 + 9` stays far inside i64.
+            int = int * 10 + (c - b'0') as i64;
+            if int > MAX_NUMBER {
                 return Err(too_large());
             }
             self.pos += 1;
         }
         if self.peek() != Some(b'.') || !self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
-            return Rational::integer(int as i64).ok_or_else(too_large);
+            return Rational::integer(int).ok_or_else(too_large);
         }
+        let int = int as i128;
         self.pos += 1;
         let frac_start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {

@@ -210,18 +210,15 @@ pub fn roll<R: RngCore + ?Sized>(
     let mut c = ctx(values, options, rng, true);
     let mut nodes = Vec::with_capacity(4);
     let value = eval::run(expr, &mut c, Some(&mut nodes)).map_err(|f| f.into_public(&expr.src))?;
-    let tree = nodes.pop().unwrap_or_else(|| {
-        Node::new(
-            NodeKind::Number {
-                text: value.to_string(),
-            },
-            value,
-        )
-    });
+    let tree = nodes
+        .pop()
+        .unwrap_or_else(|| Node::new(NodeKind::Number { text: None }, value));
     let total = value.floor();
-    let mut rendering = tree.render();
+    let mut rendering =
+        String::with_capacity(expr.src.len() * 2 + 32 + 5 * c.roller.rolled as usize);
+    tree.render_to(&mut rendering);
     rendering.push_str(" = ");
-    rendering.push_str(&total.to_string());
+    tree::push_int(&mut rendering, total);
     Ok(Roll {
         total,
         value,

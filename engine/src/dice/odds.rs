@@ -111,17 +111,19 @@ pub(crate) fn odds(expr: &Expr, resolver: &dyn Resolver, opts: &OddsOptions) -> 
         untruncated: 1.0,
     };
     let dist = run(expr, &mut ctx)?;
-    let floored = Dense::from_pairs(dist.v.iter().map(|(q, p)| (q.floor(), *p)), 0)?;
-    let pmf: Vec<Outcome> = floored
-        .p
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| **p > 0.0)
-        .map(|(i, &p)| Outcome {
-            total: floored.lo + i as i64,
-            probability: p,
-        })
-        .collect();
+    // Values are ascending and flooring is monotone, so equal totals are neighbours.
+    let mut pmf: Vec<Outcome> = Vec::with_capacity(dist.v.len());
+    for &(q, p) in &dist.v {
+        let total = q.floor();
+        match pmf.last_mut() {
+            Some(last) if last.total == total => last.probability += p,
+            _ if p > 0.0 => pmf.push(Outcome {
+                total,
+                probability: p,
+            }),
+            _ => {}
+        }
+    }
     let mean: f64 = pmf.iter().map(|o| o.total as f64 * o.probability).sum();
     let var: f64 = pmf
         .iter()
@@ -330,7 +332,7 @@ fn dice(
         let n = if adv.is_some() { 2 } else { *n };
         let (d, untruncated) = term(n, *lo, *hi, &spec.ops, adv, at, &mut ctx.work)?;
         ctx.untruncated *= untruncated;
-        return Ok(d.into_dist());
+        return d.into_dist(at);
     }
     let mut mix: Option<Dense> = None;
     for &((lo, hi), ps) in &faces {
@@ -352,7 +354,7 @@ fn dice(
             }
         }
     }
-    Ok(mix.unwrap_or_else(|| Dense::point(0)).into_dist())
+    mix.unwrap_or_else(|| Dense::point(0)).into_dist(at)
 }
 
 /// A post-keep step applied to each kept die: clamp, or drop by value (`None`).

@@ -9,6 +9,7 @@ use super::error::{ErrorKind, Fault, Res};
 use super::lexer::Cursor;
 use super::limits::{MAX_DICE, MAX_INPUT_BYTES, MAX_NESTING, MAX_SIDES};
 use super::rational::Rational;
+use smallvec::SmallVec;
 
 const PREC_COMPARE: u8 = 1;
 const PREC_SUM: u8 = 2;
@@ -29,8 +30,8 @@ pub(crate) fn parse(src: &str, base_nest: u32) -> Res<Expr> {
         c: Cursor::new(src),
         expr: Expr {
             src: src.into(),
-            code: Vec::with_capacity(src.len() / 2 + 1),
-            dice: Vec::new(),
+            code: Vec::with_capacity(src.len() / 2 + 2),
+            dice: SmallVec::new(),
             sets: Vec::new(),
             vars: Vec::new(),
             labels: Vec::new(),
@@ -507,8 +508,8 @@ impl Parser<'_> {
     }
 
     /// The operators written right after a die or a set, with no space, in order.
-    fn dice_ops(&mut self) -> Res<Vec<DiceOp>> {
-        let mut ops = Vec::new();
+    fn dice_ops(&mut self) -> Res<Ops> {
+        let mut ops = Ops::new();
         loop {
             let at = self.c.at();
             let (a, b) = (self.c.peek(), self.c.peek_at(1));

@@ -100,6 +100,7 @@ pub(crate) fn roll_term<R: RngCore + ?Sized>(
         return Ok(total);
     }
     dice.clear();
+    dice.reserve(term.count as usize);
     for _ in 0..term.count {
         let f = face(r);
         dice.push(Die { face: f, flags: 0 });
@@ -246,10 +247,15 @@ fn explode<R: RngCore + ?Sized>(
 
 /// Keeps or drops by rank among the dice still kept; ties go to the leftmost die.
 fn window(dice: &mut Dice, w: Window, n: u32) {
-    let mut idx: SmallVec<[u16; 16]> = (0..dice.len() as u16)
-        .filter(|&i| dice[i as usize].kept())
+    let mut idx: SmallVec<[(i64, u16); 16]> = dice
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kept())
+        .map(|(i, d)| (d.face, i as u16))
         .collect();
-    idx.sort_by_key(|&i| dice[i as usize].face);
+    // (face, index) pairs are distinct, so the unstable sort is deterministic and ties stay
+    // in die order.
+    idx.sort_unstable();
     let len = idx.len();
     let n = (n as usize).min(len);
     let (a, b) = match w {
@@ -258,7 +264,7 @@ fn window(dice: &mut Dice, w: Window, n: u32) {
         Window::DropHigh => (0, len - n),
         Window::DropLow => (n, len),
     };
-    for (rank, &i) in idx.iter().enumerate() {
+    for (rank, &(_, i)) in idx.iter().enumerate() {
         if rank < a || rank >= b {
             dice[i as usize].flags |= DROPPED;
         }

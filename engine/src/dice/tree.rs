@@ -6,7 +6,6 @@
 use super::rational::Rational;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use std::fmt::Write;
 
 pub(crate) const DROPPED: u16 = 1;
 pub(crate) const REROLLED: u16 = 2;
@@ -99,7 +98,9 @@ pub struct Node {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
     Number {
-        text: String,
+        /// The literal as written, when it differs from the value's own spelling (`1.5`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
     Dice {
         /// As written (or as advantage rewrote it: `2d20kh1`).
@@ -124,10 +125,10 @@ pub enum NodeKind {
         op: &'static str,
         operand: Box<Node>,
     },
-    /// `first op node op node …`, one precedence level, left to right.
+    /// `node op node op node …`, one precedence level, left to right (the first link has no
+    /// operator).
     Chain {
-        first: Box<Node>,
-        rest: Vec<Link>,
+        links: Vec<Link>,
     },
     Parens {
         inner: Box<Node>,
@@ -145,7 +146,8 @@ pub enum NodeKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Link {
-    pub op: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<&'static str>,
     pub node: Node,
 }
 
@@ -164,16 +166,23 @@ impl Node {
         }
     }
 
+    pub(crate) fn render_to(&self, out: &mut String) {
+        self.render_into(out);
+    }
+
     /// The one-line breakdown of this node (without `= total`).
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         self.render_into(&mut out);
         out
     }
 
     fn render_into(&self, out: &mut String) {
         match &self.kind {
-            NodeKind::Number { text } => out.push_str(text),
+            NodeKind::Number { text } => match text {
+                Some(t) => out.push_str(t),
+                None => push_value(out, self.value),
+            },
             NodeKind::Dice {
                 notation,
                 count_roll,
@@ -219,20 +228,19 @@ impl Node {
                     f.render_into(out);
                     out.push(')');
                 }
-                None => {
-                    let _ = write!(out, "{}", self.value);
-                }
+                None => push_value(out, self.value),
             },
             NodeKind::Unary { op, operand } => {
                 out.push_str(op);
                 operand.render_into(out);
             }
-            NodeKind::Chain { first, rest } => {
-                first.render_into(out);
-                for link in rest {
-                    out.push(' ');
-                    out.push_str(link.op);
-                    out.push(' ');
+            NodeKind::Chain { links } => {
+                for link in links {
+                    if let Some(op) = link.op {
+                        out.push(' ');
+                        out.push_str(op);
+                        out.push(' ');
+                    }
                     link.node.render_into(out);
                 }
             }
@@ -285,6 +293,35 @@ impl Node {
     }
 }
 
+/// Appends a whole number without going through `fmt` (a hot spot when rendering 100 dice).
+pub(crate) fn push_int(out: &mut String, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+fn push_value(out: &mut String, v: Rational) {
+    push_int(out, v.numer());
+    if !v.is_integer() {
+        out.push('/');
+        push_int(out, v.denom());
+    }
+}
+
 fn matching_close(s: &str) -> Option<usize> {
     let mut depth = 0i32;
     for (i, c) in s.char_indices() {
@@ -311,7 +348,7 @@ fn render_die(d: &Die, out: &mut String) {
     if bold {
         out.push_str("**");
     }
-    let _ = write!(out, "{}", d.face);
+    push_int(out, d.face);
     if bold {
         out.push_str("**");
     }
@@ -374,5 +411,11 @@ mod tests {
         assert_eq!(json["dice"][2]["kept"], false);
         assert_eq!(json["dice"][1].as_object().unwrap().len(), 2);
         assert_eq!(json["value"]["num"], 14);
+        let mut s = String::new();
+        for v in [0, -7, 1234567, i64::MIN, i64::MAX] {
+            s.clear();
+            push_int(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
     }
 }

@@ -101,6 +101,9 @@ fn arithmetic_comparisons_functions() {
     close(odds_of("-1d4").mean, -2.5);
     close(odds_of("1d4**2").mean, 7.5);
     close(odds_of("1d20 >= 11").mean, 0.5);
+    let sparse = odds_of("1d6*1000000 + 1d2");
+    assert_eq!(sparse.pmf.len(), 12);
+    assert_eq!(sparse.max, 6_000_002);
 }
 
 #[test]

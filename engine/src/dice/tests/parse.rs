@@ -142,11 +142,11 @@ fn labels_and_comments() {
     assert_eq!(r.total, 10);
     assert_eq!(r.comment.as_deref(), Some("smite"));
     assert_eq!(r.rendering, "2d6 (3, 4) [fire] [magic] + 3 [bonus] = 10");
-    let NodeKind::Chain { first, rest } = &r.tree.kind else {
+    let NodeKind::Chain { links } = &r.tree.kind else {
         panic!("{:?}", r.tree)
     };
-    assert_eq!(first.labels, ["fire", "magic"]);
-    assert_eq!(rest[0].node.labels, ["bonus"]);
+    assert_eq!(links[0].node.labels, ["fire", "magic"]);
+    assert_eq!(links[1].node.labels, ["bonus"]);
     assert_eq!(parse("1d20 #").unwrap().comment(), None);
     assert_eq!(parse("(1d4)[cold]").unwrap().labels.len(), 1);
 }

@@ -10,10 +10,7 @@ fn flags(r: &Roll) -> Vec<(i64, bool)> {
     fn walk(n: &Node, out: &mut Vec<(i64, bool)>) {
         match &n.kind {
             NodeKind::Dice { dice, .. } => out.extend(dice.iter().map(|d| (d.face(), d.kept()))),
-            NodeKind::Chain { first, rest } => {
-                walk(first, out);
-                rest.iter().for_each(|l| walk(&l.node, out));
-            }
+            NodeKind::Chain { links } => links.iter().for_each(|l| walk(&l.node, out)),
             NodeKind::Parens { inner } => walk(inner, out),
             _ => {}
         }
@@ -208,15 +205,16 @@ fn tree_serializes() {
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(v["total"], 19);
     assert_eq!(v["tree"]["type"], "chain");
-    let dice = &v["tree"]["first"];
+    let dice = &v["tree"]["links"][0]["node"];
     assert_eq!(dice["type"], "dice");
     assert_eq!(dice["notation"], "4d6kh3");
     assert_eq!(dice["count"], 4);
     assert_eq!(dice["dice"][2]["face"], 1);
     assert_eq!(dice["dice"][2]["dropped"], true);
     assert_eq!(dice["dice"][0]["kept"], true);
-    assert_eq!(v["tree"]["rest"][0]["op"], "+");
-    assert_eq!(v["tree"]["rest"][0]["node"]["labels"][0], "bonus");
+    assert!(v["tree"]["links"][0].get("op").is_none());
+    assert_eq!(v["tree"]["links"][1]["op"], "+");
+    assert_eq!(v["tree"]["links"][1]["node"]["labels"][0], "bonus");
     assert!(v.get("seed").is_none());
 }
 
