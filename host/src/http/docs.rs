@@ -20,6 +20,7 @@ pub const PAGE_PATH: &str = "/api/docs";
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "compendium", description = "SRD and homebrew entries: browse, filter, search"),
+        (name = "dice", description = "Rolls with every die explained, and exact odds"),
         (name = "dnd5eapi", description = "The dnd5eapi.co-compatible read-only surface"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod compat;
 pub mod compendium;
+pub mod dice;
 pub mod docs;
 pub mod envelope;
 pub mod frontend;
@@ -45,6 +46,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(compendium::router())
         .merge(compat::router())
+        .merge(dice::router())
         .merge(health::router())
         .merge(metrics::router())
 }

@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod cli;
 mod compendium;
+mod dice;
 mod errors;
 mod frontend;
 mod health;
