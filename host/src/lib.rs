@@ -8,6 +8,7 @@ pub mod compendium;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod rules;
 pub mod server;
 pub mod state;
 pub mod store;

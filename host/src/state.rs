@@ -91,6 +91,21 @@ impl AppState {
         &self.0.compendium_cache
     }
 
+    /// Whether `id` names a loaded homebrew rule pack (one with a directory under the rules
+    /// directory other than the SRD's).
+    pub fn is_homebrew_pack(&self, id: &str) -> bool {
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        valid
+            && id != "srd"
+            && crate::rules::pack_ids(&self.0.config.rules_dir)
+                .iter()
+                .any(|p| p == id)
+    }
+
     pub fn uptime(&self) -> Duration {
         self.0.started.elapsed()
     }

@@ -43,10 +43,44 @@ CREATE TABLE campaign_members (
 );
 CREATE INDEX campaign_members_user ON campaign_members (user_id);
 
+-- Invitations by username, waiting for the invited user to accept or decline.
+CREATE TABLE campaign_invitations (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role        TEXT   NOT NULL CHECK (role IN ('dm', 'player', 'observer')),
+    invited_by  BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (campaign_id, user_id)
+);
+CREATE INDEX campaign_invitations_user ON campaign_invitations (user_id);
+
+-- Homebrew rule packs the DM enabled for the campaign (the SRD is always on).
+CREATE TABLE campaign_packs (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    pack_id     TEXT   NOT NULL,
+    PRIMARY KEY (campaign_id, pack_id)
+);
+
+-- Notes; hidden ones are for the DM's eyes only.
+CREATE TABLE campaign_notes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    author_id   BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title       TEXT   NOT NULL,
+    body        TEXT   NOT NULL DEFAULT '',
+    hidden      BIGINT NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX campaign_notes_campaign ON campaign_notes (campaign_id);
+
 CREATE TABLE characters (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     owner_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     campaign_id BIGINT REFERENCES campaigns (id) ON DELETE SET NULL,
+    -- A character asks to join a campaign ('pending') and the DM accepts it ('accepted').
+    campaign_status TEXT CHECK (campaign_status IN ('pending', 'accepted')),
     name        TEXT   NOT NULL,
     data        TEXT   NOT NULL CHECK (json_valid(data)),
     version     BIGINT NOT NULL DEFAULT 1,

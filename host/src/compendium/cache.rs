@@ -8,7 +8,11 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-const TTL: Duration = Duration::from_secs(600);
+/// Redis entries are dropped explicitly on change; this only bounds their lifetime.
+const REDIS_TTL: Duration = Duration::from_secs(600);
+/// In-process entries cannot hear about an import run by another process (`grimoire
+/// import-srd` beside a server without Redis), so they live only a minute.
+const MEMORY_TTL: Duration = Duration::from_secs(60);
 const GENERATION_KEY: &str = "grimoire:compendium:generation";
 
 pub enum ResponseCache {
@@ -24,7 +28,7 @@ impl ResponseCache {
         ResponseCache::Memory {
             entries: moka::future::Cache::builder()
                 .max_capacity(20_000)
-                .time_to_live(TTL)
+                .time_to_live(MEMORY_TTL)
                 .build(),
             generation: AtomicU64::new(0),
         }
@@ -74,7 +78,7 @@ impl ResponseCache {
                 ResponseCache::Redis(conn) => {
                     (**conn)
                         .clone()
-                        .set_ex::<_, _, ()>(full, body, TTL.as_secs())
+                        .set_ex::<_, _, ()>(full, body, REDIS_TTL.as_secs())
                         .await?;
                 }
             }

@@ -19,6 +19,7 @@ pub const PAGE_PATH: &str = "/api/docs";
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
+        (name = "campaigns", description = "Campaigns, members, invitations, homebrew packs, notes"),
         (name = "compendium", description = "SRD and homebrew entries: browse, filter, search"),
         (name = "dice", description = "Rolls with every die explained, and exact odds"),
         (name = "dnd5eapi", description = "The dnd5eapi.co-compatible read-only surface"),

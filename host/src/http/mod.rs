@@ -4,6 +4,7 @@
 //! routes; this file merges them and wraps them in the cross-cutting layers.
 
 pub mod auth;
+pub mod campaigns;
 pub mod compat;
 pub mod compendium;
 pub mod dice;
@@ -44,6 +45,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'un
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
+        .merge(campaigns::router())
         .merge(compendium::router())
         .merge(compat::router())
         .merge(dice::router())

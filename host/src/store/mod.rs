@@ -6,6 +6,7 @@
 //! cannot be portable (full-text search, JSON casts) live beside the method that needs them,
 //! selected by [`Backend`].
 
+mod campaigns;
 mod compendium;
 mod stats;
 mod tokens;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use campaigns::{Campaign, Invitation, Member, MembershipRefusal, Note, Role};
 pub use compendium::{EntrySummary, ReplaceStats, SearchHit, StoredEntry};
 pub use stats::Counts;
 pub use users::{NewUser, User};

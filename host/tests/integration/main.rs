@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod campaigns;
 mod cli;
 mod compendium;
 mod dice;
