@@ -13,7 +13,8 @@ pub(crate) type Ops = SmallVec<[DiceOp; 2]>;
 pub struct Expr {
     pub(crate) src: Box<str>,
 
-    pub(crate) code: Vec<Instr>,
+    /// Inline for short expressions: parsing `1d20+5` allocates only the copy of the source.
+    pub(crate) code: SmallVec<[Instr; 6]>,
     /// Inline for the usual single dice term.
     pub(crate) dice: SmallVec<[DiceSpec; 1]>,
     pub(crate) sets: Vec<SetSpec>,

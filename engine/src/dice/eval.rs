@@ -28,13 +28,16 @@ pub(crate) struct Ctx<'a, R: RngCore + ?Sized> {
     pub open_refs: u32,
 }
 
-const INLINE_STACK: usize = 16;
+const INLINE_STACK: usize = 8;
+
+/// The nodes of the result tree under construction; short expressions never spill to the heap.
+pub(crate) type NodeStack = smallvec::SmallVec<[Node; 3]>;
 
 /// Evaluates `expr`. With `tree`, pushes exactly one node for it.
 pub(crate) fn run<R: RngCore + ?Sized>(
     expr: &Expr,
     ctx: &mut Ctx<'_, R>,
-    mut tree: Option<&mut Vec<Node>>,
+    mut tree: Option<&mut NodeStack>,
 ) -> Res<Rational> {
     let mut inline = [Rational::ZERO; INLINE_STACK];
     let mut heap = Vec::new();
@@ -72,10 +75,10 @@ pub(crate) fn run<R: RngCore + ?Sized>(
             Op::Dice(i) => {
                 let spec = &expr.dice[i as usize];
                 let sides_node = (spec.sides == Sides::Computed)
-                    .then(|| tree.as_deref_mut().and_then(Vec::pop))
+                    .then(|| tree.as_deref_mut().and_then(NodeStack::pop))
                     .flatten();
                 let count_node = (spec.count == Count::Computed)
-                    .then(|| tree.as_deref_mut().and_then(Vec::pop))
+                    .then(|| tree.as_deref_mut().and_then(NodeStack::pop))
                     .flatten();
                 let (lo, hi) = match spec.faces_or_none() {
                     Some(f) => f,
@@ -207,7 +210,7 @@ pub(crate) fn run<R: RngCore + ?Sized>(
                 stack[sp] = v;
                 sp += 1;
                 if let Some(t) = tree.as_deref_mut() {
-                    let args = t.split_off(t.len().saturating_sub(argc));
+                    let args: Vec<Node> = t.drain(t.len().saturating_sub(argc)..).collect();
                     let mut n = Node::new(
                         NodeKind::Call {
                             function: f.name(),
@@ -234,7 +237,7 @@ pub(crate) fn run<R: RngCore + ?Sized>(
                 stack[sp] = sum;
                 sp += 1;
                 if let Some(t) = tree.as_deref_mut() {
-                    let nodes = t.split_off(t.len().saturating_sub(len));
+                    let nodes: Vec<Node> = t.drain(t.len().saturating_sub(len)..).collect();
                     let items = nodes
                         .into_iter()
                         .zip(kept.iter())
@@ -420,7 +423,7 @@ fn reference<R: RngCore + ?Sized>(
     var: &VarRef,
     at: u32,
     ctx: &mut Ctx<'_, R>,
-    tree: Option<&mut Vec<Node>>,
+    tree: Option<&mut NodeStack>,
 ) -> Res<(Rational, Option<Node>)> {
     match ctx.resolver.resolve(&var.path) {
         None => Err(Fault::new(

@@ -208,7 +208,7 @@ pub fn roll<R: RngCore + ?Sized>(
     rng: &mut R,
 ) -> Result<Roll, DiceError> {
     let mut c = ctx(values, options, rng, true);
-    let mut nodes = Vec::with_capacity(4);
+    let mut nodes = eval::NodeStack::new();
     let value = eval::run(expr, &mut c, Some(&mut nodes)).map_err(|f| f.into_public(&expr.src))?;
     let tree = nodes
         .pop()

@@ -30,7 +30,7 @@ pub(crate) fn parse(src: &str, base_nest: u32) -> Res<Expr> {
         c: Cursor::new(src),
         expr: Expr {
             src: src.into(),
-            code: Vec::with_capacity(src.len() / 2 + 2),
+            code: SmallVec::new(),
             dice: SmallVec::new(),
             sets: Vec::new(),
             vars: Vec::new(),

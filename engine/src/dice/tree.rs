@@ -295,6 +295,10 @@ impl Node {
 
 /// Appends a whole number without going through `fmt` (a hot spot when rendering 100 dice).
 pub(crate) fn push_int(out: &mut String, v: i64) {
+    if (0..10).contains(&v) {
+        out.push((b'0' + v as u8) as char);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = v.unsigned_abs();
@@ -309,9 +313,8 @@ pub(crate) fn push_int(out: &mut String, v: i64) {
     if v < 0 {
         out.push('-');
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    // Only ASCII digits were written, so this never falls back to the empty string.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 fn push_value(out: &mut String, v: Rational) {
