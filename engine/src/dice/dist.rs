@@ -362,14 +362,30 @@ impl Dist {
 /// is the probability that at least r+1 items are ≤ x, a Poisson-binomial tail computed per
 /// distinct value.
 pub(crate) fn order_statistic(items: &[Dist], r: usize, work: &mut Work, at: u32) -> Res<Dist> {
+    let n = items.len();
+    // Charged up front on the total size (a bound on the distinct values), before the sort.
+    let total: u64 = items.iter().map(|d| d.v.len() as u64).sum();
+    let log = 64 - total.leading_zeros() as u64;
+    work.charge(total * (n as u64 + 1) * (n as u64 + 1 + log), at)?;
     let mut values: Vec<Rational> = items.iter().flat_map(|d| d.v.iter().map(|x| x.0)).collect();
     values.sort_unstable();
     values.dedup();
-    let n = items.len();
-    work.charge(values.len() as u64 * (n as u64 + 1) * (n as u64 + 1), at)?;
-    let cdf = |d: &Dist, x: Rational| -> f64 {
-        let i = d.v.partition_point(|e| e.0 <= x);
-        d.v[..i].iter().map(|e| e.1).sum()
+    // Running totals per item, so each CDF lookup is a binary search, not a sum.
+    let prefix: Vec<Vec<f64>> = items
+        .iter()
+        .map(|d| {
+            let mut acc = 0.0;
+            d.v.iter()
+                .map(|e| {
+                    acc += e.1;
+                    acc
+                })
+                .collect()
+        })
+        .collect();
+    let cdf = |i: usize, x: Rational| -> f64 {
+        let k = items[i].v.partition_point(|e| e.0 <= x);
+        if k == 0 { 0.0 } else { prefix[i][k - 1] }
     };
     let mut out = Vec::with_capacity(values.len());
     let mut prev = 0.0;
@@ -377,8 +393,8 @@ pub(crate) fn order_statistic(items: &[Dist], r: usize, work: &mut Work, at: u32
         // dp[m] = P(exactly m items ≤ x)
         let mut dp = vec![0.0f64; n + 1];
         dp[0] = 1.0;
-        for (i, d) in items.iter().enumerate() {
-            let f = cdf(d, x);
+        for i in 0..n {
+            let f = cdf(i, x);
             for m in (0..=i + 1).rev() {
                 let stay = dp[m] * (1.0 - f);
                 let up = if m > 0 { dp[m - 1] * f } else { 0.0 };

@@ -167,6 +167,11 @@ fn sets() {
     close(odds_of("(1d20, 10)kh1").mean, (100.0 + 155.0) / 20.0);
     close(odds_of("{1d6, 1d6}kl1").probability(1), 11.0 / 36.0);
     close(odds_of("{1d6, 1d6, 1d6}").mean, 10.5);
+    // Found by the fuzzer: wide items made each CDF lookup a linear sum.
+    let wide = odds_of("{2, 3d1000, 1d3000}kh1");
+    assert_eq!(wide.max, 3000);
+    assert_eq!(wide.probability(2), 0.0, "3d1000 is at least 3");
+    assert!(wide.probability(3) > 0.0);
     close(odds_of("{1d6, 1d8, 1d4}kh2dh1").mean, {
         // the middle value of three different dice, by brute force
         let mut s = 0.0;
