@@ -39,12 +39,14 @@ fn deep_nesting_on_a_small_stack() {
         assert_eq!((e.kind, e.offset), (NestingTooDeep, 256));
         assert_eq!(parse(&nested(2000)).unwrap_err().kind, NestingTooDeep);
         // Every kind of nesting, mixed, at the limit.
-        let mixed: String =
-            (0..64).map(|_| "-(max(1, {2d6 + 2**").collect::<String>() + "1" + "})))".repeat(64).as_str();
+        let mixed: String = (0..64).map(|_| "-(max(1, {2d6 + 2**").collect::<String>()
+            + "1"
+            + "})))".repeat(64).as_str();
         let r = parse(&mixed);
         assert!(matches!(r, Err(ref e) if e.kind == NestingTooDeep), "{r:?}");
-        let ok_mixed: String =
-            (0..50).map(|_| "-(max(1, {2d6 + ").collect::<String>() + "1" + "}))".repeat(50).as_str();
+        let ok_mixed: String = (0..50).map(|_| "-(max(1, {2d6 + ").collect::<String>()
+            + "1"
+            + "}))".repeat(50).as_str();
         let r = roll_str(&ok_mixed, &NoValues, &opts(), Some(1)).unwrap();
         let _ = serde_json::to_string(&r).unwrap();
         let o = odds(
