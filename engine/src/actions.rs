@@ -22,25 +22,73 @@ use serde_json::{Map, Value, json};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    FeatureUsed { feature: String },
-    ResourceSpent { resource: String, amount: u32, remaining: Option<i64> },
-    ResourceRecovered { resource: String },
-    EffectApplied { id: String, effect: String },
-    EffectEnded { id: String, effect: String },
-    Healed { amount: i64, roll: Option<String> },
-    TempHp { amount: i64, roll: Option<String> },
-    Damaged { amount: i64, damage_type: String, taken: i64, note: Option<String> },
-    HitDieSpent { die: String, roll: String, healed: i64 },
-    SlotsRestored { levels: Vec<u32> },
-    ConditionAdded { condition: String },
-    ConditionRemoved { condition: String },
-    ExhaustionChanged { level: u8 },
-    DeathSave { successes: u8, failures: u8 },
+    FeatureUsed {
+        feature: String,
+    },
+    ResourceSpent {
+        resource: String,
+        amount: u32,
+        remaining: Option<i64>,
+    },
+    ResourceRecovered {
+        resource: String,
+    },
+    EffectApplied {
+        id: String,
+        effect: String,
+    },
+    EffectEnded {
+        id: String,
+        effect: String,
+    },
+    Healed {
+        amount: i64,
+        roll: Option<String>,
+    },
+    TempHp {
+        amount: i64,
+        roll: Option<String>,
+    },
+    Damaged {
+        amount: i64,
+        damage_type: String,
+        taken: i64,
+        note: Option<String>,
+    },
+    HitDieSpent {
+        die: String,
+        roll: String,
+        healed: i64,
+    },
+    SlotsRestored {
+        levels: Vec<u32>,
+    },
+    ConditionAdded {
+        condition: String,
+    },
+    ConditionRemoved {
+        condition: String,
+    },
+    ExhaustionChanged {
+        level: u8,
+    },
+    DeathSave {
+        successes: u8,
+        failures: u8,
+    },
     Stable,
     Died,
-    ConcentrationCheck { dc: i64 },
-    LevelUp { class: String, level: u32, hp: u32 },
-    Note { text: String },
+    ConcentrationCheck {
+        dc: i64,
+    },
+    LevelUp {
+        class: String,
+        level: u32,
+        hp: u32,
+    },
+    Note {
+        text: String,
+    },
 }
 
 /// Why an action was refused. `code()` is the stable string the host maps to its API errors.
@@ -78,7 +126,7 @@ pub enum Refusal {
     #[error("the character is dead")]
     Dead,
     #[error("{0}")]
-    Script(Diagnostic),
+    Script(Box<Diagnostic>),
     #[error("invalid: {message}")]
     Invalid { message: String },
 }
@@ -113,7 +161,9 @@ pub enum Action {
         #[serde(default)]
         choices: Map<String, Value>,
     },
-    Event { event: String },
+    Event {
+        event: String,
+    },
     ShortRest {
         #[serde(default)]
         hit_dice: Vec<String>,
@@ -124,7 +174,9 @@ pub enum Action {
         #[serde(default)]
         damage_type: String,
     },
-    Heal { amount: i64 },
+    Heal {
+        amount: i64,
+    },
     AddEffect {
         effect: String,
         #[serde(default)]
@@ -132,10 +184,18 @@ pub enum Action {
         #[serde(default)]
         data: Value,
     },
-    RemoveEffect { effect: String },
-    AddCondition { condition: String },
-    RemoveCondition { condition: String },
-    Exhaustion { level: u8 },
+    RemoveEffect {
+        effect: String,
+    },
+    AddCondition {
+        condition: String,
+    },
+    RemoveCondition {
+        condition: String,
+    },
+    Exhaustion {
+        level: u8,
+    },
     LevelUp {
         class: String,
         #[serde(default)]
@@ -143,11 +203,18 @@ pub enum Action {
         #[serde(default)]
         hp: Option<u32>,
     },
-    DeathSave { roll: i64 },
+    DeathSave {
+        roll: i64,
+    },
 }
 
 /// Runs an action.
-pub fn apply(rules: &RuleSet, c: &Character, action: &Action, seed: u64) -> Result<Outcome, Refusal> {
+pub fn apply(
+    rules: &RuleSet,
+    c: &Character,
+    action: &Action,
+    seed: u64,
+) -> Result<Outcome, Refusal> {
     match action {
         Action::Use { feature, choices } => use_feature(rules, c, feature, choices, seed),
         Action::Event { event } => Ok(advance(c, event)),
@@ -215,19 +282,19 @@ pub fn use_feature(
             feature: feature.into(),
         });
     }
-    let view = ScriptEngine::to_dynamic(&col.view);
+    let view = ScriptEngine::to_dynamic(&col.view).into_shared();
     if file.script.has("choices") {
         let raw = engine()
             .call(&file.script, "choices", vec![view.clone()])
-            .map_err(Refusal::Script)?;
+            .map_err(|d| Refusal::Script(Box::new(d)))?;
         let decls: Vec<ChoiceDecl> = serde_json::from_value(raw).map_err(|e| {
-            Refusal::Script(Diagnostic::new(
+            Refusal::Script(Box::new(Diagnostic::new(
                 &file.script.pack,
                 &file.script.file,
                 file.script.hook_line("choices"),
                 1,
                 format!("choices record: {e}"),
-            ))
+            )))
         })?;
         for d in decls {
             match choices.get(&d.id) {
@@ -257,16 +324,20 @@ pub fn use_feature(
         }))).collect::<Map<String, Value>>(),
     });
     let raw = engine()
-        .call(&file.script, "activate", vec![view, ScriptEngine::to_dynamic(&ctx)])
-        .map_err(Refusal::Script)?;
+        .call(
+            &file.script,
+            "activate",
+            vec![view, ScriptEngine::to_dynamic(&ctx)],
+        )
+        .map_err(|d| Refusal::Script(Box::new(d)))?;
     let act: Activation = serde_json::from_value(raw).map_err(|e| {
-        Refusal::Script(Diagnostic::new(
+        Refusal::Script(Box::new(Diagnostic::new(
             &file.script.pack,
             &file.script.file,
             file.script.hook_line("activate"),
             1,
             format!("activation record: {e}"),
-        ))
+        )))
     })?;
     if let Some(r) = act.refuse {
         return Err(Refusal::NotAllowed {
@@ -290,7 +361,10 @@ pub fn use_feature(
             });
         }
         if !res.unlimited {
-            let spent = next.resources_spent.entry(cost.resource.clone()).or_insert(0);
+            let spent = next
+                .resources_spent
+                .entry(cost.resource.clone())
+                .or_insert(0);
             *spent += cost.amount;
         }
         events.push(Event::ResourceSpent {
@@ -300,9 +374,11 @@ pub fn use_feature(
         });
     }
     for a in act.apply {
-        let def = rules.effect(&a.effect).ok_or_else(|| Refusal::UnknownEffect {
-            effect: a.effect.clone(),
-        })?;
+        let def = rules
+            .effect(&a.effect)
+            .ok_or_else(|| Refusal::UnknownEffect {
+                effect: a.effect.clone(),
+            })?;
         let duration = if a.duration == Duration::default() {
             def.meta.duration.clone().unwrap_or_default()
         } else {
@@ -352,6 +428,16 @@ fn start_effect(
                 effect: e.effect,
             });
         }
+    }
+    // The same effect does not stack with itself (SRD: Combining Game Effects): a new instance
+    // replaces the running one, which also refreshes its duration.
+    let (same, others): (Vec<_>, Vec<_>) = c.effects.drain(..).partition(|e| e.effect == effect);
+    c.effects = others;
+    for e in same {
+        events.push(Event::EffectEnded {
+            id: e.id,
+            effect: e.effect,
+        });
     }
     let fx = effects::instantiate(c, effect, source, duration, ends_on, concentration, data);
     events.push(Event::EffectApplied {
@@ -486,7 +572,11 @@ pub fn short_rest(
     }
     let mut next = c.clone();
     let mut events = Vec::new();
-    let con = sheet.abilities.get("con").map(|a| a.modifier.value).unwrap_or(0);
+    let con = sheet
+        .abilities
+        .get("con")
+        .map(|a| a.modifier.value)
+        .unwrap_or(0);
     for (n, die) in hit_dice.iter().enumerate() {
         let remaining = sheet.hit_dice.get(die).map(|h| h.total).unwrap_or(0) as i64
             - next.hit_dice_spent.get(die).copied().unwrap_or(0) as i64;
@@ -543,7 +633,9 @@ pub fn long_rest(rules: &RuleSet, c: &Character) -> Outcome {
         .iter()
         .map(|(k, v)| (k.clone(), *v))
         .collect();
-    dice.sort_by_key(|(k, _)| std::cmp::Reverse(k.trim_start_matches('d').parse::<u32>().unwrap_or(0)));
+    dice.sort_by_key(|(k, _)| {
+        std::cmp::Reverse(k.trim_start_matches('d').parse::<u32>().unwrap_or(0))
+    });
     for (die, spent) in dice {
         let n = spent.min(back);
         back -= n;
@@ -589,7 +681,11 @@ pub fn apply_damage(rules: &RuleSet, c: &Character, amount: i64, damage_type: &s
         }
         if Sheet::has(&d.vulnerabilities, damage_type) {
             t *= 2;
-            note = Some(if note.is_some() { "resistant and vulnerable" } else { "vulnerable" });
+            note = Some(if note.is_some() {
+                "resistant and vulnerable"
+            } else {
+                "vulnerable"
+            });
         }
         (t, note)
     };
@@ -720,7 +816,9 @@ pub fn add_effect(
     })?;
     let mut next = c.clone();
     let mut events = Vec::new();
-    let duration = duration.or_else(|| def.meta.duration.clone()).unwrap_or_default();
+    let duration = duration
+        .or_else(|| def.meta.duration.clone())
+        .unwrap_or_default();
     start_effect(
         &mut next,
         &mut events,
@@ -779,7 +877,10 @@ pub fn add_condition(rules: &RuleSet, c: &Character, condition: &str) -> Result<
     }
     // Falling unconscious or incapacitated ends concentration (SRD: Concentration).
     let sheet_conditions = derive::derive(rules, &next).conditions;
-    if sheet_conditions.iter().any(|x| x == "incapacitated" || x == "unconscious") {
+    if sheet_conditions
+        .iter()
+        .any(|x| x == "incapacitated" || x == "unconscious")
+    {
         let out = advance(&next, "concentration_broken");
         next = out.character;
         events.extend(out.events);
@@ -859,7 +960,11 @@ pub fn level_up(
         None => {
             // The first level of the first class is the die's maximum; a new class's first level
             // (multiclassing) is a rolled/average die like any later level.
-            gained = if first_ever { die } else { hp.unwrap_or(die / 2 + 1).clamp(1, die) };
+            gained = if first_ever {
+                die
+            } else {
+                hp.unwrap_or(die / 2 + 1).clamp(1, die)
+            };
             next.classes.push(ClassLevels {
                 class: class.into(),
                 level: 1,

@@ -26,14 +26,14 @@ fn lookup<'a>(doc: &'a Value, path: &str, want: &Value) -> Option<&'a Value> {
             _ => return None,
         };
     }
-    if !want.is_object() {
-        if let Value::Object(m) = cur {
-            if let Some(v) = m.get("value") {
-                return Some(v);
-            }
-            if let Some(v @ Value::String(_)) = m.get("mode") {
-                return Some(v);
-            }
+    if !want.is_object()
+        && let Value::Object(m) = cur
+    {
+        if let Some(v) = m.get("value") {
+            return Some(v);
+        }
+        if let Some(v @ Value::String(_)) = m.get("mode") {
+            return Some(v);
         }
     }
     Some(cur)
@@ -48,7 +48,15 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// Runs one case; returns its failures.
 pub fn run_case(rules: &RuleSet, pack: &str, file: &str, case: &Case) -> Vec<Diagnostic> {
-    let fail = |msg: String| Diagnostic::new(pack, file, case.line, 1, format!("case \"{}\": {msg}", case.name));
+    let fail = |msg: String| {
+        Diagnostic::new(
+            pack,
+            file,
+            case.line,
+            1,
+            format!("case \"{}\": {msg}", case.name),
+        )
+    };
     let mut out = Vec::new();
     let mut c = case.character.clone();
     let mut refused = None;
@@ -70,7 +78,9 @@ pub fn run_case(rules: &RuleSet, pack: &str, file: &str, case: &Case) -> Vec<Dia
             "expected refusal {want}, got {}: {got}",
             got.code()
         ))),
-        (Some(want), None) => out.push(fail(format!("expected refusal {want}, but the action succeeded"))),
+        (Some(want), None) => out.push(fail(format!(
+            "expected refusal {want}, but the action succeeded"
+        ))),
         (None, Some(got)) => out.push(fail(format!("last action refused: {}: {got}", got.code()))),
         _ => {}
     }
@@ -139,12 +149,8 @@ impl Report {
             .iter()
             .flat_map(|p| {
                 p.errors.iter().map(move |e| {
-                    let mut line = format!(
-                        "{}:{}:{}: ",
-                        p.dir.join(&e.file).display(),
-                        e.line,
-                        e.col
-                    );
+                    let mut line =
+                        format!("{}:{}:{}: ", p.dir.join(&e.file).display(), e.line, e.col);
                     if let Some(h) = &e.hook {
                         line.push_str(&format!("in hook `{h}`: "));
                     }

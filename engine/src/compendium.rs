@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub struct Compendium {
     entries: HashMap<String, BTreeMap<String, Arc<Value>>>,
     /// `(class or subclass slug, level)` → `levels` slug.
-    levels: HashMap<(String, u32), String>,
+    levels: HashMap<String, BTreeMap<u32, String>>,
 }
 
 impl Compendium {
@@ -70,7 +70,9 @@ impl Compendium {
             .and_then(Value::as_str);
         if let Some(owner) = owner {
             self.levels
-                .insert((owner.to_string(), level as u32), slug.to_string());
+                .entry(owner.to_string())
+                .or_default()
+                .insert(level as u32, slug.to_string());
         }
     }
 
@@ -97,7 +99,7 @@ impl Compendium {
 
     /// The level-table row of a class (or subclass) at a level.
     pub fn level(&self, class_or_subclass: &str, level: u32) -> Option<&Value> {
-        let slug = self.levels.get(&(class_or_subclass.to_string(), level))?;
+        let slug = self.levels.get(class_or_subclass)?.get(&level)?;
         self.get("levels", slug)
     }
 
@@ -116,7 +118,12 @@ impl Compendium {
                 dest.insert(slug.clone(), v.clone());
             }
         }
-        c.levels.extend(other.levels.clone());
+        for (owner, rows) in &other.levels {
+            c.levels
+                .entry(owner.clone())
+                .or_default()
+                .extend(rows.clone());
+        }
         c
     }
 }

@@ -12,9 +12,9 @@
 //!    dropped and the sheet names both ends (pack loading refuses such packs, see the registry).
 //! 3. **Inside one stat**, the order is fixed: the game's structural formula and every `base`
 //!    modifier compete and the highest wins (the SRD lets you pick your best AC calculation) →
-//!    `mul` (all factors multiplied) → `add` (all summed; dice terms carried to the roll) →
+//!    `mul` (each factor applied, rounding down) → `add` (all summed; dice terms carried to the roll) →
 //!    `floor` (the highest floor) → `cap` (the lowest cap) → `override` (highest `priority`, then
-//!    the later pack) → rounded down.
+//!    the later pack). Every value is rounded down as it is applied (SRD: Rounding Down).
 //! 4. **Rolls** gather their modifiers from their own key and the groups they belong to
 //!    (`saves.dex` ← `saves`; `skills.stealth` ← `checks`, `checks.dex`; `attacks.greataxe` ←
 //!    `attacks`; `damage.greataxe` ← `damage`), filtered by each modifier's predicate against the
@@ -91,7 +91,8 @@ fn hook_error(d: Diagnostic) -> Diagnostic {
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     let conditions = expand_conditions(rules, c);
     let view = crate::view::build(c, &rules.compendium, &conditions);
-    let view_dyn = ScriptEngine::to_dynamic(&view);
+    // Shared, so that passing the view to each hook is a reference count, not a deep copy.
+    let view_dyn = ScriptEngine::to_dynamic(&view).into_shared();
     let mut out = Collected {
         view,
         mods: Vec::new(),
@@ -120,8 +121,13 @@ pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
             calls.push((i, None));
         }
     }
-    for fx in &c.effects {
-        if let Some(&i) = rules.effects.get(&fx.effect) {
+    // An effect applies once however many instances run (SRD: Combining Game Effects); the
+    // latest instance's data wins.
+    let mut effect_seen = HashSet::new();
+    for fx in c.effects.iter().rev() {
+        if let Some(&i) = rules.effects.get(&fx.effect)
+            && effect_seen.insert(i)
+        {
             calls.push((i, Some(fx)));
         }
     }
@@ -133,19 +139,30 @@ pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
             args.push(ScriptEngine::to_dynamic(&fxv.unwrap_or(Value::Null)));
         }
         if f.script.has("modifiers") {
-            match engine().call(&f.script, "modifiers", args.clone()) {
+            match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
                 Ok(v) => out.add_mods(f, v),
                 Err(d) => out.diagnostics.push(hook_error(d)),
             }
         }
         if f.script.has("resources") {
-            match engine().call(&f.script, "resources", args) {
+            match engine().call_dynamic(&f.script, "resources", args) {
                 Ok(v) => out.add_resources(f, v),
                 Err(d) => out.diagnostics.push(hook_error(d)),
             }
         }
     }
     out
+}
+
+/// A hook's result as a list of records (a single map counts as one, `()` as none).
+fn dyn_list(v: rhai::Dynamic) -> Vec<rhai::Dynamic> {
+    if v.is_unit() {
+        return Vec::new();
+    }
+    if v.is_array() {
+        return v.into_array().unwrap_or_default();
+    }
+    vec![v]
 }
 
 fn as_list(v: Value) -> Vec<Value> {
@@ -181,10 +198,15 @@ fn formula_of(
 }
 
 impl Collected {
-    fn add_mods(&mut self, f: &crate::pack::RuleFile, v: Value) {
+    fn add_mods(&mut self, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
         let hook_line = f.script.hook_line("modifiers");
-        for item in as_list(v) {
-            let m: Modifier = match serde_json::from_value(item) {
+        for item in dyn_list(v) {
+            let parsed = if item.is::<Modifier>() {
+                Ok(item.cast::<Modifier>())
+            } else {
+                rhai::serde::from_dynamic::<Modifier>(&item)
+            };
+            let m: Modifier = match parsed {
                 Ok(m) => m,
                 Err(e) => {
                     let mut d = Diagnostic::new(
@@ -220,10 +242,10 @@ impl Collected {
         }
     }
 
-    fn add_resources(&mut self, f: &crate::pack::RuleFile, v: Value) {
+    fn add_resources(&mut self, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
         let hook_line = f.script.hook_line("resources");
-        for item in as_list(v) {
-            let r: ResourceDecl = match serde_json::from_value(item) {
+        for item in dyn_list(v) {
+            let r: ResourceDecl = match rhai::serde::from_dynamic(&item) {
                 Ok(r) => r,
                 Err(e) => {
                     let mut d = Diagnostic::new(
@@ -380,11 +402,12 @@ pub(crate) struct Ev<'a> {
     by_target: HashMap<&'a str, Vec<usize>>,
     resources: HashMap<&'a str, &'a SRes>,
     cache: HashMap<String, (Stat, Vec<Situational>)>,
+    touch_cache: HashMap<String, (Vec<usize>, Vec<usize>)>,
     stack: Vec<(String, Option<usize>)>,
     pub grants: BTreeMap<String, Vec<Granted>>,
     pub facts: HashMap<String, Value>,
     pub diagnostics: Vec<Diagnostic>,
-    skills: Vec<(String, String)>,
+    skills: std::sync::Arc<Vec<(String, String)>>,
 }
 
 impl<'a> Ev<'a> {
@@ -421,33 +444,15 @@ impl<'a> Ev<'a> {
                 list.retain(|g| g.value != value);
             }
         }
-        let mut skills: Vec<(String, String)> = rules
-            .compendium
-            .all("skills")
-            .filter_map(|(slug, r)| {
-                Some((
-                    slug.to_string(),
-                    r.pointer("/ability_score/index")?.as_str()?.to_string(),
-                ))
-            })
-            .collect();
-        if skills.is_empty() {
-            skills = FALLBACK_SKILLS
-                .iter()
-                .map(|(s, a)| (s.to_string(), a.to_string()))
-                .collect();
-        }
+        let skills = rules.skills.clone();
         Ev {
             rules,
             view: &col.view,
             mods: &col.mods,
             by_target,
-            resources: col
-                .resources
-                .iter()
-                .map(|r| (r.r.id.as_str(), r))
-                .collect(),
+            resources: col.resources.iter().map(|r| (r.r.id.as_str(), r)).collect(),
             cache: HashMap::new(),
+            touch_cache: HashMap::new(),
             stack: Vec::new(),
             grants,
             facts: HashMap::new(),
@@ -466,12 +471,21 @@ impl<'a> Ev<'a> {
     fn read(&mut self, r: &str, by: Option<usize>) -> Result<f64, Cycle> {
         let first = r.split('.').next().unwrap_or("");
         if matches!(first, "level" | "classes" | "tables" | "exhaustion") {
-            let ptr = format!("/{}", r.replace('.', "/"));
-            return Ok(self.view.pointer(&ptr).and_then(Value::as_f64).unwrap_or(0.0));
+            let mut v = self.view;
+            for part in r.split('.') {
+                match v.get(part) {
+                    Some(x) => v = x,
+                    None => return Ok(0.0),
+                }
+            }
+            return Ok(v.as_f64().unwrap_or(0.0));
         }
         if let Some(pos) = self.stack.iter().position(|(k, _)| k == r) {
             self.report_cycle(pos, r, by);
             return Err(Cycle);
+        }
+        if let Some((s, _)) = self.cache.get(r) {
+            return Ok(s.value as f64);
         }
         if let Some(top) = self.stack.last_mut() {
             top.1 = by;
@@ -503,7 +517,10 @@ impl<'a> Ev<'a> {
                 )
             })
             .collect();
-        let at = by.map(|i| &self.mods[i]);
+        // Point at the modifier that closed the loop, or else the first one on it.
+        let at = by
+            .or_else(|| self.stack[pos..].iter().find_map(|(_, m)| *m))
+            .map(|i| &self.mods[i]);
         let (pack, file, line) = at
             .map(|m| (m.pack.as_str(), m.file.as_str(), m.m.line.unwrap_or(0)))
             .unwrap_or(("engine", "", 0));
@@ -569,6 +586,19 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// The groups a stat belongs to (no facts).
+    fn group_names(&self, key: &str) -> Vec<String> {
+        let mut parts = key.split('.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("saves"), Some(_), None) => vec!["saves".into()],
+            (Some("checks"), Some(_), None) => vec!["checks".into()],
+            (Some("attacks"), Some(_), None) => vec!["attacks".into()],
+            (Some("damage"), Some(_), None) => vec!["damage".into()],
+            (Some("spell"), Some(_), Some("dc")) => vec!["spell.dc".into()],
+            _ => self.groups(key).0,
+        }
+    }
+
     /// Groups a stat belongs to, and its facts for predicates.
     fn groups(&self, key: &str) -> (Vec<String>, Value) {
         let parts: Vec<&str> = key.split('.').collect();
@@ -616,11 +646,7 @@ impl<'a> Ev<'a> {
         let parts: Vec<&str> = key.split('.').collect();
         let r = match parts.as_slice() {
             ["abilities", ab, "score"] => {
-                let v = self
-                    .view
-                    .pointer(&format!("/base_abilities/{ab}"))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(10.0);
+                let v = self.view["base_abilities"][*ab].as_f64().unwrap_or(10.0);
                 let mut c = engine_c("base score", v);
                 c.source = "character".into();
                 Some((v, vec![c]))
@@ -630,7 +656,10 @@ impl<'a> Ev<'a> {
                 let m = ((s - 10.0) / 2.0).floor();
                 Some((
                     m,
-                    vec![engine_c(&format!("({} score {s} − 10) / 2", ability_name(ab)), m)],
+                    vec![engine_c(
+                        &format!("({} score {s} − 10) / 2", ability_name(ab)),
+                        m,
+                    )],
                 ))
             }
             ["saves", ab] => {
@@ -646,7 +675,10 @@ impl<'a> Ev<'a> {
             }
             ["checks", ab] => {
                 let m = self.read(&format!("abilities.{ab}.mod"), None)?;
-                Some((m, vec![engine_c(&format!("{} modifier", ability_name(ab)), m)]))
+                Some((
+                    m,
+                    vec![engine_c(&format!("{} modifier", ability_name(ab)), m)],
+                ))
             }
             ["initiative"] => {
                 let m = self.read("abilities.dex.mod", None)?;
@@ -667,7 +699,11 @@ impl<'a> Ev<'a> {
                     let p = self.read("proficiency_bonus", None)?;
                     let add = p * level as f64;
                     cs.push(engine_c(
-                        if level == 2 { "expertise (proficiency × 2)" } else { "proficiency" },
+                        if level == 2 {
+                            "expertise (proficiency × 2)"
+                        } else {
+                            "proficiency"
+                        },
                         add,
                     ));
                     v += add;
@@ -703,11 +739,11 @@ impl<'a> Ev<'a> {
                     cs.push(engine_c("proficiency", p));
                     v += p;
                 }
-                if parts[0] == "damage" {
-                    if let Some(flat) = facts["flat_damage"].as_f64() {
-                        cs.push(engine_c("unarmed strike", flat));
-                        v += flat;
-                    }
+                if parts[0] == "damage"
+                    && let Some(flat) = facts["flat_damage"].as_f64()
+                {
+                    cs.push(engine_c("unarmed strike", flat));
+                    v += flat;
                 }
                 Some((v, cs))
             }
@@ -785,17 +821,44 @@ impl<'a> Ev<'a> {
 
     /// Modifier indices that touch `key` (own target and groups), split into those that apply
     /// and those whose predicate is unknown here.
-    fn touching(&self, key: &str, ops: &[Op]) -> (Vec<usize>, Vec<usize>) {
-        let (groups, facts) = self.groups(key);
+    fn touching(&mut self, key: &str, ops: &[Op]) -> (Vec<usize>, Vec<usize>) {
+        if !self.touch_cache.contains_key(key) {
+            let all = self.touching_all(key);
+            self.touch_cache.insert(key.to_string(), all);
+        }
+        let (yes, unknown) = &self.touch_cache[key];
+        let keep = |v: &Vec<usize>| -> Vec<usize> {
+            v.iter()
+                .copied()
+                .filter(|&i| ops.contains(&self.mods[i].m.op))
+                .collect()
+        };
+        (keep(yes), keep(unknown))
+    }
+
+    /// Every modifier touching `key`, whatever its op (computed once per stat).
+    fn touching_all(&self, key: &str) -> (Vec<usize>, Vec<usize>) {
+        let groups = self.group_names(key);
+        let mut candidates = Vec::new();
+        for t in std::iter::once(key).chain(groups.iter().map(String::as_str)) {
+            candidates.extend(self.by_target.get(t).into_iter().flatten().copied());
+        }
+        // Facts are only built when a predicate needs them.
+        let facts = if candidates.iter().any(|&i| self.mods[i].m.when.is_some()) {
+            self.groups(key).1
+        } else {
+            Value::Null
+        };
         let mut yes = Vec::new();
         let mut unknown = Vec::new();
-        for t in std::iter::once(key.to_string()).chain(groups) {
-            for &i in self.by_target.get(t.as_str()).into_iter().flatten() {
-                let m = &self.mods[i].m;
-                if !ops.contains(&m.op) {
-                    continue;
-                }
-                match m.when.as_ref().map(|p| eval_predicate(p, &facts)) {
+        {
+            for i in candidates {
+                match self.mods[i]
+                    .m
+                    .when
+                    .as_ref()
+                    .map(|p| eval_predicate(p, &facts))
+                {
                     None | Some(Tri::Yes) => yes.push(i),
                     Some(Tri::Unknown) => unknown.push(i),
                     Some(Tri::No) => {}
@@ -821,7 +884,10 @@ impl<'a> Ev<'a> {
     }
 
     fn situational(&self, key: &str) -> Vec<Situational> {
-        self.cache.get(key).map(|(_, s)| s.clone()).unwrap_or_default()
+        self.cache
+            .get(key)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     }
 
     fn compute(&mut self, key: &str) -> (Stat, Vec<Situational>) {
@@ -839,13 +905,21 @@ impl<'a> Ev<'a> {
         }
         let mut values: Vec<(usize, crate::formula::Value)> = Vec::new();
         for &i in &idx {
-            if let Some(v) = self.mod_value(i) {
+            if let Some(mut v) = self.mod_value(i) {
+                // "Whenever you divide a number, round down" (SRD: Rounding Down): each value is
+                // rounded as it is applied; only `mul` factors (½ speed) stay exact.
+                if self.mods[i].m.op != Op::Mul {
+                    v.num = v.num.floor();
+                }
                 values.push((i, v));
             }
         }
         for (i, v) in &values {
             if self.mods[*i].m.op == Op::Base {
-                bases.push((v.num, vec![contribution(&self.mods[*i], num_json(v.num), true)]));
+                bases.push((
+                    v.num,
+                    vec![contribution(&self.mods[*i], num_json(v.num), true)],
+                ));
             }
         }
         let best = bases
@@ -1025,7 +1099,7 @@ pub(crate) fn expression(head: &str, value: i64, dice: &[String]) -> String {
     s
 }
 
-const FALLBACK_SKILLS: [(&str, &str); 18] = [
+pub(crate) const FALLBACK_SKILLS: [(&str, &str); 18] = [
     ("acrobatics", "dex"),
     ("animal-handling", "wis"),
     ("arcana", "int"),
@@ -1098,7 +1172,11 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
         let proficient = ev.granted("proficiencies", &format!("{cat}-weapons"))
             || ev.granted("proficiencies", &format!("{}s", it.item))
             || ev.granted("proficiencies", &it.item);
-        let hands = if props.iter().any(|p| p == "two-handed") { 2 } else { 1 };
+        let hands = if props.iter().any(|p| p == "two-handed") {
+            2
+        } else {
+            1
+        };
         let facts = json!({
             "kind": "weapon", "range": range, "ability": ability, "weapon": it.item,
             "category": cat, "properties": props, "hands": hands, "proficient": proficient,
@@ -1138,7 +1216,11 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         sheet_version: SHEET_VERSION,
         name: c.name.clone(),
         level: c.level(),
-        classes: c.classes.iter().map(|k| (k.class.clone(), k.level)).collect(),
+        classes: c
+            .classes
+            .iter()
+            .map(|k| (k.class.clone(), k.level))
+            .collect(),
         ..Default::default()
     };
     for ab in ABILITIES {
@@ -1160,7 +1242,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     }
     sheet.proficiency_bonus = ev.stat("proficiency_bonus");
     let skills = ev.skills.clone();
-    for (sk, ab) in skills {
+    for (sk, ab) in skills.iter().cloned() {
         let roll = ev.roll(&format!("skills.{sk}"));
         let passive = ev.stat(&format!("passives.{sk}"));
         sheet.skills.insert(
@@ -1178,15 +1260,15 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     let mut speeds: Vec<String> = vec!["walk".into()];
     let mut senses: Vec<String> = Vec::new();
     for m in &col.mods {
-        if let Some(s) = m.m.target.strip_prefix("speed.") {
-            if !speeds.iter().any(|x| x == s) {
-                speeds.push(s.to_string());
-            }
+        if let Some(s) = m.m.target.strip_prefix("speed.")
+            && !speeds.iter().any(|x| x == s)
+        {
+            speeds.push(s.to_string());
         }
-        if let Some(s) = m.m.target.strip_prefix("senses.") {
-            if !senses.iter().any(|x| x == s) {
-                senses.push(s.to_string());
-            }
+        if let Some(s) = m.m.target.strip_prefix("senses.")
+            && !senses.iter().any(|x| x == s)
+        {
+            senses.push(s.to_string());
         }
     }
     for s in speeds {
@@ -1212,7 +1294,12 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         let key = format!("d{die}");
         let e = sheet.hit_dice.entry(key.clone()).or_default();
         e.total += k.level;
-        e.spent = c.hit_dice_spent.get(&key).copied().unwrap_or(0).min(e.total);
+        e.spent = c
+            .hit_dice_spent
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+            .min(e.total);
         e.remaining = e.total - e.spent;
     }
     // Attacks.
@@ -1241,7 +1328,11 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 damage_situational,
                 properties: facts["properties"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             },
         );

@@ -79,10 +79,10 @@ fn ended_by(fx: &ActiveEffect, event: &str) -> bool {
     if fx.ends_on.iter().any(|e| e == event) {
         return true;
     }
-    if let Some(until) = &fx.duration.until {
-        if until == event || (until == "short_rest" && event == "long_rest") {
-            return true;
-        }
+    if let Some(until) = &fx.duration.until
+        && (until == event || (until == "short_rest" && event == "long_rest"))
+    {
+        return true;
     }
     fx.concentration && (event == "concentration_broken" || event == "unconscious")
 }
@@ -102,13 +102,13 @@ pub fn advance(character: &Character, event: &str) -> (Character, Vec<ActiveEffe
     for fx in &character.effects {
         let mut fx = fx.clone();
         let mut ends = ended_by(&fx, event);
-        if let Some(left) = fx.rounds_left {
-            if elapsed > 0 {
-                if left <= elapsed {
-                    ends = true;
-                } else {
-                    fx.rounds_left = Some(left - elapsed);
-                }
+        if let Some(left) = fx.rounds_left
+            && elapsed > 0
+        {
+            if left <= elapsed {
+                ends = true;
+            } else {
+                fx.rounds_left = Some(left - elapsed);
             }
         }
         if ends {

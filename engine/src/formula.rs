@@ -267,7 +267,8 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
-                // A trailing '-' belongs to the arithmetic, not the name (`@x-1`).
+                // Names may contain '-' (slugs such as `second-wind`), so subtraction right after
+                // a reference needs a space: `@x - 1`. A trailing '-' is never part of a name.
                 while self.pos > start && self.s[self.pos - 1] == b'-' {
                     self.pos -= 1;
                 }
@@ -355,8 +356,10 @@ mod tests {
         assert_eq!(ev("max(1, @x - 7)").num, 1.0);
         assert_eq!(ev("-(2 * 3)").num, -6.0);
         assert_eq!(
-            Formula::parse("@a.b + @c-1").unwrap().refs(),
-            vec!["a.b", "c"]
+            Formula::parse("@a.b + @c - 1 + @second-wind.max")
+                .unwrap()
+                .refs(),
+            vec!["a.b", "c", "second-wind.max"]
         );
     }
 

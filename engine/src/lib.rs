@@ -14,3 +14,20 @@
 //! The host (`grimoire-host`) owns all I/O and maps engine results and errors to its API.
 
 pub mod dice;
+
+// The rules engine: stored character → derived sheet, driven by rule packs.
+pub mod actions;
+pub mod character;
+pub mod check;
+pub mod compendium;
+pub mod derive;
+pub mod diagnostic;
+pub mod effects;
+pub mod formula;
+pub mod pack;
+pub mod records;
+pub mod registry;
+pub mod rules;
+pub mod script;
+pub mod sheet;
+pub mod view;

@@ -15,6 +15,10 @@
 //! for tools and tests. Every problem found is returned, not just the first, each with its
 //! file, line and column.
 
+// Diagnostics are the errors authors read; they are rare and carry everything needed to find
+// the problem, so they are returned by value rather than boxed at every call.
+#![allow(clippy::result_large_err)]
+
 use crate::diagnostic::Diagnostic;
 use crate::records::{API_VERSION, Kind, Meta};
 use crate::script::{Script, engine};
@@ -140,7 +144,11 @@ pub fn build(sources: &Sources) -> Result<Pack, Vec<Diagnostic>> {
             ),
         ));
     }
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         errors.push(Diagnostic::new(
             &id,
             "pack.toml",
@@ -249,12 +257,23 @@ fn rule_file(pack: &str, path: &str, text: &str) -> Result<RuleFile, Diagnostic>
 }
 
 fn data_json(pack: &str, path: &str, text: &str) -> Result<Vec<DataOp>, Diagnostic> {
-    let v: BTreeMap<String, Vec<serde_json::Value>> = serde_json::from_str(text)
-        .map_err(|e| Diagnostic::new(pack, path, e.line() as u32, e.column() as u32, e.to_string()))?;
+    let v: BTreeMap<String, Vec<serde_json::Value>> = serde_json::from_str(text).map_err(|e| {
+        Diagnostic::new(
+            pack,
+            path,
+            e.line() as u32,
+            e.column() as u32,
+            e.to_string(),
+        )
+    })?;
     let mut out = Vec::new();
     for (kind, records) in v {
         for record in records {
-            let Some(slug) = record.get("index").and_then(|i| i.as_str()).map(str::to_string) else {
+            let Some(slug) = record
+                .get("index")
+                .and_then(|i| i.as_str())
+                .map(str::to_string)
+            else {
                 return Err(Diagnostic::new(
                     pack,
                     path,
@@ -304,8 +323,19 @@ fn data_toml(pack: &str, path: &str, text: &str) -> Result<Vec<DataOp>, Diagnost
     let d: TomlData = parse_toml(pack, path, text.as_bytes())?;
     let mut out = Vec::new();
     for e in d.entry {
-        let Some(slug) = e.record.get("index").and_then(|i| i.as_str()).map(str::to_string) else {
-            return Err(Diagnostic::new(pack, path, 0, 0, format!("a '{}' entry has no string \"index\"", e.kind)));
+        let Some(slug) = e
+            .record
+            .get("index")
+            .and_then(|i| i.as_str())
+            .map(str::to_string)
+        else {
+            return Err(Diagnostic::new(
+                pack,
+                path,
+                0,
+                0,
+                format!("a '{}' entry has no string \"index\"", e.kind),
+            ));
         };
         out.push(DataOp::Entry {
             kind: e.kind,
@@ -315,7 +345,10 @@ fn data_toml(pack: &str, path: &str, text: &str) -> Result<Vec<DataOp>, Diagnost
         });
     }
     for p in d.patch {
-        let line = line_of(Some(&text.as_bytes().to_vec()), &format!("slug = \"{}\"", p.slug));
+        let line = line_of(
+            Some(&text.as_bytes().to_vec()),
+            &format!("slug = \"{}\"", p.slug),
+        );
         out.push(DataOp::Patch {
             kind: p.kind,
             slug: p.slug,
@@ -335,10 +368,7 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Diagnostic::new(pack, path, 0, 0, "file is not UTF-8"))?;
     toml::from_str(text).map_err(|e| {
-        let (line, col) = e
-            .span()
-            .map(|s| line_col(text, s.start))
-            .unwrap_or((0, 0));
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
         let msg = e.message().to_string();
         Diagnostic::new(pack, path, line, col, msg)
     })
@@ -427,14 +457,20 @@ mod tests {
             ("pack.toml", MANIFEST),
             ("a.rhai", "fn meta() { #{ id: \"a\", kind: \"core\" } }"),
             ("data/x.json", "{\"equipment\": [{\"index\": \"gizmo\"}]}"),
-            ("data/fix.toml", "[[patch]]\ntype = \"levels\"\nslug = \"druid-7\"\nset = { level = 7 }\n"),
+            (
+                "data/fix.toml",
+                "[[patch]]\ntype = \"levels\"\nslug = \"druid-7\"\nset = { level = 7 }\n",
+            ),
         ]))
         .unwrap();
         assert_eq!(ok.files[0].meta.features, vec!["a"]);
         assert_eq!(ok.data.len(), 2);
         let errs = build(&src(&[
             ("pack.toml", MANIFEST),
-            ("a.rhai", "fn meta() { #{ id: \"a\", kind: \"core\" } }\nfn x() { 1 + }"),
+            (
+                "a.rhai",
+                "fn meta() { #{ id: \"a\", kind: \"core\" } }\nfn x() { 1 + }",
+            ),
             ("b.rhai", "fn meta() { #{ id: \"b\", kind: \"nope\" } }"),
         ]))
         .unwrap_err();

@@ -18,11 +18,14 @@ pub const API_VERSION: u32 = 1;
 /// [`crate::derive`]): `base` (the highest wins) → `mul` → `add` → `floor` → `cap` → `override`
 /// (highest priority wins). `advantage`/`disadvantage` set roll modes; `grant`/`remove` add or
 /// take away entries of a list (proficiencies, resistances, languages…).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Base,
     Mul,
+    #[default]
     Add,
     Floor,
     Cap,
@@ -64,7 +67,7 @@ impl Op {
 }
 
 /// One change to one stat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Modifier {
     /// Stat path (`ac`, `abilities.str.score`, `saves.dex`, `attacks`, `damage`, `resistances`…).
     pub target: String,

@@ -334,7 +334,12 @@ impl Registry {
             let r = match sources {
                 Err(e) => Err((key.clone(), vec![Diagnostic::new(&key, "", 0, 0, e)])),
                 Ok(s) => self.reload_pack(&key, &s).map_err(|e| {
-                    let id = self.current().keys.get(&key).cloned().unwrap_or(key.clone());
+                    let id = self
+                        .current()
+                        .keys
+                        .get(&key)
+                        .cloned()
+                        .unwrap_or(key.clone());
                     (id, e)
                 }),
             };

@@ -23,6 +23,8 @@ pub struct RuleSet {
     pub(crate) effects: HashMap<String, usize>,
     pub(crate) conditions: HashMap<String, usize>,
     pub(crate) features: HashMap<String, usize>,
+    /// Skills and their abilities, from the compendium (`skills`), read once.
+    pub(crate) skills: Arc<Vec<(String, String)>>,
 }
 
 impl RuleSet {
@@ -73,7 +75,23 @@ impl RuleSet {
                 }
             }
         }
+        let mut skills: Vec<(String, String)> = compendium
+            .all("skills")
+            .filter_map(|(slug, r)| {
+                Some((
+                    slug.to_string(),
+                    r.pointer("/ability_score/index")?.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        if skills.is_empty() {
+            skills = crate::derive::FALLBACK_SKILLS
+                .iter()
+                .map(|(s, a)| (s.to_string(), a.to_string()))
+                .collect();
+        }
         let mut rs = RuleSet {
+            skills: Arc::new(skills),
             packs,
             compendium: Arc::new(compendium),
             files,

@@ -14,8 +14,12 @@
 //! The scripting reference served by the host (`GET /api/v1/rules/api`) is generated from the
 //! functions registered here ([`rules_api_reference`]), so it cannot drift from the code.
 
+// Diagnostics are the errors authors read; they are rare and carry everything needed to find
+// the problem, so they are returned by value rather than boxed at every call.
+#![allow(clippy::result_large_err)]
+
 use crate::diagnostic::Diagnostic;
-use crate::records::{API_VERSION, Op};
+use crate::records::{API_VERSION, Modifier, Op, Predicate};
 use rhai::packages::{
     BasicArrayPackage, BasicMapPackage, BasicMathPackage, CorePackage, LogicPackage,
     MoreStringPackage, Package,
@@ -49,8 +53,11 @@ pub mod limits {
     pub const MAX_FUNCTIONS: usize = 256;
     /// Modules imported (imports are disabled; kept explicit).
     pub const MAX_MODULES: usize = 16;
-    /// Wall-clock backstop per hook call, checked every 256 operations.
-    pub const WALL_CLOCK_MS: u64 = 10;
+    /// Wall-clock backstop per hook call, checked every 256 operations. The operations limit is
+    /// what stops a runaway script, deterministically (about 1 ms in release); the clock only
+    /// catches time the counter cannot see, so it is set far above any honest hook even in a
+    /// debug build on a loaded machine — a tight clock would fail good scripts at random.
+    pub const WALL_CLOCK_MS: u64 = 250;
     /// Source file size.
     pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
 }
@@ -155,7 +162,10 @@ impl ScriptEngine {
                     src.len()
                 ),
             );
-            d.limit = Some(format!("source size limit {} bytes", limits::MAX_SOURCE_BYTES));
+            d.limit = Some(format!(
+                "source size limit {} bytes",
+                limits::MAX_SOURCE_BYTES
+            ));
             return Err(d);
         }
         let mut h = DefaultHasher::new();
@@ -211,6 +221,28 @@ impl ScriptEngine {
         hook: &str,
         args: Vec<Dynamic>,
     ) -> Result<serde_json::Value, Diagnostic> {
+        let value = self.call_dynamic(script, hook, args)?;
+        to_json(&value).map_err(|e| {
+            let mut d = Diagnostic::new(
+                &script.pack,
+                &script.file,
+                script.hook_line(hook),
+                1,
+                format!("the hook returned a value that is not data: {e}"),
+            );
+            d.hook = Some(hook.to_string());
+            d
+        })
+    }
+
+    /// Calls a hook with the limits armed and returns the script value as is (the derivation
+    /// deserialises records straight from it, skipping a JSON round trip).
+    pub fn call_dynamic(
+        &self,
+        script: &Script,
+        hook: &str,
+        args: Vec<Dynamic>,
+    ) -> Result<Dynamic, Diagnostic> {
         let started = Instant::now();
         DEADLINE.with(|d| d.set(Some(started + Duration::from_millis(limits::WALL_CLOCK_MS))));
         let mut scope = Scope::new();
@@ -222,18 +254,7 @@ impl ScriptEngine {
             args,
         );
         DEADLINE.with(|d| d.set(None));
-        let value = result.map_err(|e| runtime_diag(script, hook, &e))?;
-        rhai::serde::from_dynamic::<serde_json::Value>(&value).map_err(|e| {
-            let mut d = Diagnostic::new(
-                &script.pack,
-                &script.file,
-                script.hook_line(hook),
-                1,
-                format!("the hook returned a value that is not data: {e}"),
-            );
-            d.hook = Some(hook.to_string());
-            d
-        })
+        result.map_err(|e| runtime_diag(script, hook, &e))
     }
 
     /// Lines printed by scripts (`print`/`debug`) on this thread since the last call.
@@ -280,14 +301,17 @@ fn fn_line(src: &str, name: &str) -> u32 {
 
 /// Turns a Rhai runtime error into a diagnostic at its innermost position.
 fn runtime_diag(script: &Script, hook: &str, err: &EvalAltResult) -> Diagnostic {
+    // Descend to the innermost error, remembering the deepest known position on the way (a
+    // limit hit deep in recursion may carry none itself).
     let mut inner = err;
+    let mut best = err.position();
     while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
         inner = e;
+        if !inner.position().is_none() {
+            best = inner.position();
+        }
     }
-    let (mut line, mut col) = pos(inner.position());
-    if line == 0 {
-        (line, col) = pos(err.position());
-    }
+    let (mut line, col) = pos(best);
     if line == 0 {
         line = script.hook_line(hook);
     }
@@ -320,10 +344,9 @@ fn runtime_diag(script: &Script, hook: &str, err: &EvalAltResult) -> Diagnostic 
             "variables limit {} exceeded",
             limits::MAX_VARIABLES
         )),
-        EvalAltResult::ErrorTooManyModules(_) => Some(format!(
-            "modules limit {} exceeded",
-            limits::MAX_MODULES
-        )),
+        EvalAltResult::ErrorTooManyModules(_) => {
+            Some(format!("modules limit {} exceeded", limits::MAX_MODULES))
+        }
         _ => None,
     };
     let message = match &limit {
@@ -346,13 +369,62 @@ fn line_of(ctx: &NativeCallContext) -> i64 {
     ctx.call_position().line().unwrap_or(0) as i64
 }
 
-fn record(ctx: &NativeCallContext, target: &str, op: Op, value: Dynamic) -> Map {
-    let mut m = Map::new();
-    m.insert("target".into(), target.into());
-    m.insert("op".into(), op.as_str().into());
-    m.insert("value".into(), value);
-    m.insert("line".into(), Dynamic::from_int(line_of(ctx)));
-    m
+/// A modifier built by a builder function: a Rust value, not a map, so that building one costs
+/// one allocation instead of a map per record (scripts build dozens per derivation).
+fn record(ctx: &NativeCallContext, target: &str, op: Op, value: Dynamic) -> Modifier {
+    Modifier {
+        target: target.to_string(),
+        op,
+        value: dyn_json(&value),
+        when: None,
+        priority: 0,
+        label: None,
+        line: Some(line_of(ctx) as u32),
+    }
+}
+
+/// A plain script value as JSON (numbers, strings, booleans, unit; anything else through serde).
+fn dyn_json(d: &Dynamic) -> serde_json::Value {
+    if let Ok(i) = d.as_int() {
+        return i.into();
+    }
+    if let Ok(f) = d.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null);
+    }
+    if let Ok(b) = d.as_bool() {
+        return b.into();
+    }
+    if d.is_unit() {
+        return serde_json::Value::Null;
+    }
+    if let Some(s) = d.read_lock::<rhai::ImmutableString>() {
+        return serde_json::Value::String(s.to_string());
+    }
+    rhai::serde::from_dynamic(d).unwrap_or(serde_json::Value::Null)
+}
+
+/// A hook's value as JSON, with `Modifier` values turned into their records.
+pub(crate) fn to_json(d: &Dynamic) -> Result<serde_json::Value, String> {
+    if let Some(m) = d.read_lock::<Modifier>() {
+        return serde_json::to_value(&*m).map_err(|e| e.to_string());
+    }
+    if let Some(a) = d.read_lock::<Array>() {
+        return a
+            .iter()
+            .map(to_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map(serde_json::Value::Array);
+    }
+    if let Some(m) = d.read_lock::<Map>() {
+        let mut out = serde_json::Map::new();
+        for (k, v) in m.iter() {
+            out.insert(k.to_string(), to_json(v)?);
+        }
+        return Ok(serde_json::Value::Object(out));
+    }
+    rhai::serde::from_dynamic::<serde_json::Value>(d).map_err(|e| e.to_string())
 }
 
 fn parse_op(op: &str) -> Result<Op, Box<EvalAltResult>> {
@@ -388,58 +460,144 @@ macro_rules! reg {
 }
 
 fn register_api(e: &mut Engine) {
-    reg!(e, "modifier", ["A modifier record: `target` stat path, `op` (base, mul, add, floor, cap, override, advantage, disadvantage, grant, remove), `value` a number or a formula string such as \"@abilities.cha.mod / 2\"."],
-        ["target: &str", "op: &str", "value: Dynamic", "Map"],
-        |ctx: NativeCallContext, target: &str, op: &str, value: Dynamic| -> Result<Map, Box<EvalAltResult>> {
+    reg!(
+        e,
+        "modifier",
+        [
+            "A modifier record: `target` stat path, `op` (base, mul, add, floor, cap, override, advantage, disadvantage, grant, remove), `value` a number or a formula string such as \"@abilities.cha.mod / 2\"."
+        ],
+        ["target: &str", "op: &str", "value: Dynamic", "Modifier"],
+        |ctx: NativeCallContext,
+         target: &str,
+         op: &str,
+         value: Dynamic|
+         -> Result<Modifier, Box<EvalAltResult>> {
             Ok(record(&ctx, target, parse_op(op)?, value))
-        });
+        }
+    );
     for (name, op, doc) in [
-        ("base", Op::Base, "/// A base value for the stat; when several apply, the highest wins (AC calculations)."),
-        ("add", Op::Add, "/// Adds a number, formula or dice term (\"1d4\") to the stat."),
-        ("mul", Op::Mul, "/// Multiplies the stat (applied before additions; the result is rounded down)."),
-        ("set", Op::Override, "/// Overrides the stat (op `override`); the highest priority wins."),
-        ("at_least", Op::Floor, "/// The stat is at least this value (op `floor`)."),
-        ("at_most", Op::Cap, "/// The stat is at most this value (op `cap`)."),
+        (
+            "base",
+            Op::Base,
+            "/// A base value for the stat; when several apply, the highest wins (AC calculations).",
+        ),
+        (
+            "add",
+            Op::Add,
+            "/// Adds a number, formula or dice term (\"1d4\") to the stat.",
+        ),
+        (
+            "mul",
+            Op::Mul,
+            "/// Multiplies the stat (applied before additions; the result is rounded down).",
+        ),
+        (
+            "set",
+            Op::Override,
+            "/// Overrides the stat (op `override`); the highest priority wins.",
+        ),
+        (
+            "at_least",
+            Op::Floor,
+            "/// The stat is at least this value (op `floor`).",
+        ),
+        (
+            "at_most",
+            Op::Cap,
+            "/// The stat is at most this value (op `cap`).",
+        ),
     ] {
         FuncRegistration::new(name)
             .with_comments([doc])
-            .with_params_info(["target: &str", "value: Dynamic", "Map"])
-            .register_into_engine(e, move |ctx: NativeCallContext, target: &str, value: Dynamic| -> Map {
-                record(&ctx, target, op, value)
-            });
+            .with_params_info(["target: &str", "value: Dynamic", "Modifier"])
+            .register_into_engine(
+                e,
+                move |ctx: NativeCallContext, target: &str, value: Dynamic| -> Modifier {
+                    record(&ctx, target, op, value)
+                },
+            );
     }
     for (name, op, doc) in [
-        ("advantage", Op::Advantage, "/// Advantage on a roll (`attacks`, `saves.dex`, `checks`, `skills.stealth`, …). Counted per source: any advantage and any disadvantage cancel."),
-        ("disadvantage", Op::Disadvantage, "/// Disadvantage on a roll, as `advantage`."),
+        (
+            "advantage",
+            Op::Advantage,
+            "/// Advantage on a roll (`attacks`, `saves.dex`, `checks`, `skills.stealth`, …). Counted per source: any advantage and any disadvantage cancel.",
+        ),
+        (
+            "disadvantage",
+            Op::Disadvantage,
+            "/// Disadvantage on a roll, as `advantage`.",
+        ),
     ] {
         FuncRegistration::new(name)
             .with_comments([doc])
-            .with_params_info(["target: &str", "Map"])
-            .register_into_engine(e, move |ctx: NativeCallContext, target: &str| -> Map {
+            .with_params_info(["target: &str", "Modifier"])
+            .register_into_engine(e, move |ctx: NativeCallContext, target: &str| -> Modifier {
                 record(&ctx, target, op, Dynamic::UNIT)
             });
     }
     for (name, op, doc) in [
-        ("grant", Op::Grant, "/// Adds an entry to a list stat: `proficiencies`, `expertise`, `resistances`, `immunities`, `vulnerabilities`, `condition_immunities`, `languages`, `senses`, `notes`."),
-        ("revoke", Op::Remove, "/// Removes an entry from a list stat (op `remove`), whoever granted it."),
+        (
+            "grant",
+            Op::Grant,
+            "/// Adds an entry to a list stat: `proficiencies`, `expertise`, `resistances`, `immunities`, `vulnerabilities`, `condition_immunities`, `languages`, `senses`, `notes`.",
+        ),
+        (
+            "revoke",
+            Op::Remove,
+            "/// Removes an entry from a list stat (op `remove`), whoever granted it.",
+        ),
     ] {
         FuncRegistration::new(name)
             .with_comments([doc])
-            .with_params_info(["target: &str", "value: &str", "Map"])
-            .register_into_engine(e, move |ctx: NativeCallContext, target: &str, value: &str| -> Map {
-                record(&ctx, target, op, value.into())
-            });
+            .with_params_info(["target: &str", "value: &str", "Modifier"])
+            .register_into_engine(
+                e,
+                move |ctx: NativeCallContext, target: &str, value: &str| -> Modifier {
+                    record(&ctx, target, op, value.into())
+                },
+            );
     }
-    reg!(e, "when", ["Attaches a per-roll predicate to a modifier: every key must match the roll's facts (`range`, `ability`, `kind`, `weapon`, `properties`, `skill`…); arrays mean any of; `any: [...]` and `not: #{...}` combine."],
-        ["modifier: Map", "predicate: Map", "Map"],
-        |mut m: Map, p: Map| -> Map { m.insert("when".into(), p.into()); m });
-    reg!(e, "priority", ["Sets a modifier's priority (overrides: the highest wins)."],
-        ["modifier: Map", "priority: i64", "Map"],
-        |mut m: Map, p: i64| -> Map { m.insert("priority".into(), p.into()); m });
-    reg!(e, "label", ["Sets the text shown for a modifier in explanations."],
-        ["modifier: Map", "label: &str", "Map"],
-        |mut m: Map, l: &str| -> Map { m.insert("label".into(), l.into()); m });
-    reg!(e, "resource", ["A resource record: uses with a maximum (number or formula) recovered by the listed rests (`short_rest`, `long_rest`, `dawn`)."],
+    e.register_type_with_name::<Modifier>("Modifier");
+    reg!(
+        e,
+        "when",
+        [
+            "Attaches a per-roll predicate to a modifier: every key must match the roll's facts (`range`, `ability`, `kind`, `weapon`, `properties`, `skill`…); arrays mean any of; `any: [...]` and `not: #{...}` combine."
+        ],
+        ["modifier: &mut Modifier", "predicate: Map", "Modifier"],
+        |m: &mut Modifier, p: Map| -> Result<Modifier, Box<EvalAltResult>> {
+            let p: Predicate = rhai::serde::from_dynamic(&Dynamic::from_map(p))?;
+            m.when = Some(p);
+            Ok(std::mem::take(m))
+        }
+    );
+    reg!(
+        e,
+        "priority",
+        ["Sets a modifier's priority (overrides: the highest wins)."],
+        ["modifier: &mut Modifier", "priority: i64", "Modifier"],
+        |m: &mut Modifier, p: i64| -> Modifier {
+            m.priority = p.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+            std::mem::take(m)
+        }
+    );
+    reg!(
+        e,
+        "label",
+        ["Sets the text shown for a modifier in explanations."],
+        ["modifier: &mut Modifier", "label: &str", "Modifier"],
+        |m: &mut Modifier, l: &str| -> Modifier {
+            m.label = Some(l.to_string());
+            std::mem::take(m)
+        }
+    );
+    reg!(
+        e,
+        "resource",
+        [
+            "A resource record: uses with a maximum (number or formula) recovered by the listed rests (`short_rest`, `long_rest`, `dawn`)."
+        ],
         ["id: &str", "max: Dynamic", "recover: Array", "Map"],
         |ctx: NativeCallContext, id: &str, max: Dynamic, recover: Array| -> Map {
             let mut m = Map::new();
@@ -448,8 +606,12 @@ fn register_api(e: &mut Engine) {
             m.insert("recover".into(), recover.into());
             m.insert("line".into(), Dynamic::from_int(line_of(&ctx)));
             m
-        });
-    reg!(e, "unlimited", ["A resource record with no limit (Rage at barbarian level 20)."],
+        }
+    );
+    reg!(
+        e,
+        "unlimited",
+        ["A resource record with no limit (Rage at barbarian level 20)."],
         ["id: &str", "Map"],
         |ctx: NativeCallContext, id: &str| -> Map {
             let mut m = Map::new();
@@ -457,24 +619,38 @@ fn register_api(e: &mut Engine) {
             m.insert("unlimited".into(), true.into());
             m.insert("line".into(), Dynamic::from_int(line_of(&ctx)));
             m
-        });
-    reg!(e, "cost", ["An activation cost: spend `amount` uses of a resource."],
+        }
+    );
+    reg!(
+        e,
+        "cost",
+        ["An activation cost: spend `amount` uses of a resource."],
         ["resource: &str", "amount: i64", "Map"],
         |r: &str, n: i64| -> Map {
             let mut m = Map::new();
             m.insert("resource".into(), r.into());
             m.insert("amount".into(), n.max(0).into());
             m
-        });
-    reg!(e, "apply", ["An effect to put on the character, with a duration map (`#{ minutes: 1 }`, `#{ rounds: 1 }`, `#{ until: \"turn_start\" }`, `#{}` for permanent)."],
+        }
+    );
+    reg!(
+        e,
+        "apply",
+        [
+            "An effect to put on the character, with a duration map (`#{ minutes: 1 }`, `#{ rounds: 1 }`, `#{ until: \"turn_start\" }`, `#{}` for permanent)."
+        ],
         ["effect: &str", "duration: Map", "Map"],
         |fx: &str, d: Map| -> Map {
             let mut m = Map::new();
             m.insert("effect".into(), fx.into());
             m.insert("duration".into(), d.into());
             m
-        });
-    reg!(e, "refuse", ["Refuses the activation with a stable code and a message for the player."],
+        }
+    );
+    reg!(
+        e,
+        "refuse",
+        ["Refuses the activation with a stable code and a message for the player."],
         ["code: &str", "message: &str", "Map"],
         |code: &str, msg: &str| -> Map {
             let mut r = Map::new();
@@ -483,12 +659,29 @@ fn register_api(e: &mut Engine) {
             let mut m = Map::new();
             m.insert("refuse".into(), r.into());
             m
-        });
+        }
+    );
     for (name, key, doc) in [
-        ("heal", "amount", "/// An operation: heal by a dice expression the engine rolls (\"1d10 + 3\")."),
-        ("temp_hp", "amount", "/// An operation: gain temporary hit points (a dice expression); they do not stack."),
-        ("note", "text", "/// An operation: a line for the table log."),
-        ("end_effect", "effect", "/// An operation: end active effects with this definition id."),
+        (
+            "heal",
+            "amount",
+            "/// An operation: heal by a dice expression the engine rolls (\"1d10 + 3\").",
+        ),
+        (
+            "temp_hp",
+            "amount",
+            "/// An operation: gain temporary hit points (a dice expression); they do not stack.",
+        ),
+        (
+            "note",
+            "text",
+            "/// An operation: a line for the table log.",
+        ),
+        (
+            "end_effect",
+            "effect",
+            "/// An operation: end active effects with this definition id.",
+        ),
     ] {
         FuncRegistration::new(name)
             .with_comments([doc])
@@ -500,44 +693,89 @@ fn register_api(e: &mut Engine) {
                 m
             });
     }
-    reg!(e, "restore_slots", ["An operation: restore spent spell slots of the listed levels."],
+    reg!(
+        e,
+        "restore_slots",
+        ["An operation: restore spent spell slots of the listed levels."],
         ["levels: Array", "Map"],
         |levels: Array| -> Map {
             let mut m = Map::new();
             m.insert("op".into(), "restore_slots".into());
             m.insert("levels".into(), levels.into());
             m
-        });
-    reg!(e, "class_level", ["The character's level in a class (0 if none)."],
-        ["sheet: Map", "class: &str", "i64"],
-        |sheet: Map, class: &str| -> i64 {
-            lookup(&sheet, &["classes", class, "level"]).and_then(|d| d.as_int().ok()).unwrap_or(0)
-        });
-    reg!(e, "table", ["A column of the class's level table at the character's level in it (`table(sheet, \"barbarian\", \"rage_count\")`). Fails if the class or column is missing."],
-        ["sheet: Map", "class: &str", "column: &str", "Dynamic"],
-        |sheet: Map, class: &str, column: &str| -> Result<Dynamic, Box<EvalAltResult>> {
-            lookup(&sheet, &["tables", class, column])
-                .ok_or_else(|| format!("no level-table column '{column}' for class '{class}' on this character").into())
-        });
-    reg!(e, "has_feature", ["Whether the character has a compendium feature, trait or feat (by slug)."],
-        ["sheet: Map", "slug: &str", "bool"],
-        |sheet: Map, slug: &str| -> bool {
-            lookup(&sheet, &["features"])
+        }
+    );
+    reg!(
+        e,
+        "class_level",
+        ["The character's level in a class (0 if none)."],
+        ["sheet: &mut Map", "class: &str", "i64"],
+        |sheet: &mut Map, class: &str| -> i64 {
+            lookup(sheet, &["classes", class, "level"])
+                .and_then(|d| d.as_int().ok())
+                .unwrap_or(0)
+        }
+    );
+    reg!(
+        e,
+        "table",
+        [
+            "A column of the class's level table at the character's level in it (`table(sheet, \"barbarian\", \"rage_count\")`). Fails if the class or column is missing."
+        ],
+        ["sheet: &mut Map", "class: &str", "column: &str", "Dynamic"],
+        |sheet: &mut Map, class: &str, column: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            lookup(sheet, &["tables", class, column]).ok_or_else(|| {
+                format!("no level-table column '{column}' for class '{class}' on this character")
+                    .into()
+            })
+        }
+    );
+    reg!(
+        e,
+        "has_feature",
+        ["Whether the character has a compendium feature, trait or feat (by slug)."],
+        ["sheet: &mut Map", "slug: &str", "bool"],
+        |sheet: &mut Map, slug: &str| -> bool {
+            lookup(sheet, &["features"])
                 .and_then(|a| a.try_cast::<Array>())
-                .is_some_and(|a| a.iter().any(|x| x.clone().into_string().is_ok_and(|s| s == slug)))
-        });
-    reg!(e, "dice", ["A dice term string: `dice(3, 6)` is \"3d6\"."],
+                .is_some_and(|a| {
+                    a.iter()
+                        .any(|x| x.clone().into_string().is_ok_and(|s| s == slug))
+                })
+        }
+    );
+    reg!(
+        e,
+        "dice",
+        ["A dice term string: `dice(3, 6)` is \"3d6\"."],
         ["count: i64", "sides: i64", "String"],
-        |count: i64, sides: i64| -> String { format!("{count}d{sides}") });
+        |count: i64, sides: i64| -> String { format!("{count}d{sides}") }
+    );
 }
 
 /// Hooks a rule file may define, with their arguments and what they return.
 const HOOKS: &[(&str, &str, &str)] = &[
-    ("meta", "()", "#{ id, name, kind: \"core\"|\"feature\"|\"effect\"|\"condition\", features: [slugs], activation, srd, implies, duration, concentration } — required"),
-    ("modifiers", "(sheet) or, in effect files, (sheet, fx)", "[modifier records]: on while the file applies"),
+    (
+        "meta",
+        "()",
+        "#{ id, name, kind: \"core\"|\"feature\"|\"effect\"|\"condition\", features: [slugs], activation, srd, implies, duration, concentration } — required",
+    ),
+    (
+        "modifiers",
+        "(sheet) or, in effect files, (sheet, fx)",
+        "[modifier records]: on while the file applies",
+    ),
     ("resources", "(sheet)", "[resource records]"),
-    ("choices", "(sheet)", "[#{ id, prompt, options, required }]: what `use_feature` must be given"),
-    ("activate", "(sheet, ctx)", "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices"),
+    (
+        "choices",
+        "(sheet)",
+        "[#{ id, prompt, options, required }]: what `use_feature` must be given",
+    ),
+    (
+        "activate",
+        "(sheet, ctx)",
+        "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices",
+    ),
 ];
 
 /// The scripting reference: registered functions (generated from the engine's metadata), hooks,
@@ -580,7 +818,11 @@ mod tests {
 
     #[test]
     fn builders_record_their_line() {
-        let v = run("fn modifiers() {\n  [add(\"ac\", 2).when(#{ range: \"melee\" })]\n}", "modifiers").unwrap();
+        let v = run(
+            "fn modifiers() {\n  [add(\"ac\", 2).when(#{ range: \"melee\" })]\n}",
+            "modifiers",
+        )
+        .unwrap();
         assert_eq!(v[0]["op"], "add");
         assert_eq!(v[0]["line"], 2);
         assert_eq!(v[0]["when"]["range"], "melee");
@@ -589,7 +831,13 @@ mod tests {
     #[test]
     fn limits_are_named() {
         let e = run("fn f() { loop {} }", "f").unwrap_err();
-        assert!(e.limit.as_deref().unwrap().contains("operations limit 100000"), "{e}");
+        assert!(
+            e.limit
+                .as_deref()
+                .unwrap()
+                .contains("operations limit 100000"),
+            "{e}"
+        );
         assert_eq!(e.line, 1);
         let e = run("fn r(x) { r(x + 1) }\nfn f() { r(0) }", "f").unwrap_err();
         assert!(e.limit.as_deref().unwrap().contains("call depth"), "{e}");
@@ -615,7 +863,15 @@ mod tests {
             .iter()
             .filter_map(|f| f["name"].as_str())
             .collect();
-        for n in ["modifier", "add", "advantage", "grant", "resource", "table", "refuse"] {
+        for n in [
+            "modifier",
+            "add",
+            "advantage",
+            "grant",
+            "resource",
+            "table",
+            "refuse",
+        ] {
             assert!(names.contains(&n), "{n} missing");
         }
         assert_eq!(r["limits"]["operations"], 100_000);

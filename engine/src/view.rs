@@ -25,7 +25,10 @@ fn armor_view(c: &Character, comp: &Compendium) -> (Value, Value) {
         let Some(cat) = rec.get("armor_category").and_then(Value::as_str) else {
             continue;
         };
-        let base = rec.pointer("/armor_class/base").and_then(Value::as_i64).unwrap_or(0);
+        let base = rec
+            .pointer("/armor_class/base")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         let name = rec.get("name").cloned().unwrap_or(Value::Null);
         if cat == "Shield" {
             shield = json!({"worn": true, "slug": it.item, "name": name, "bonus": base});
@@ -84,8 +87,10 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         }
         let entry = json!({"level": cl.level, "subclass": cl.subclass, "hit_die": hit_die});
         classes.insert(cl.class.clone(), entry);
-        class_list.push(json!({"class": cl.class, "level": cl.level, "subclass": cl.subclass,
-            "hit_die": hit_die, "hp_rolls": cl.hp_rolls}));
+        class_list.push(
+            json!({"class": cl.class, "level": cl.level, "subclass": cl.subclass,
+            "hit_die": hit_die, "hp_rolls": cl.hp_rolls}),
+        );
         let mut table = Map::new();
         for owner in std::iter::once(cl.class.as_str()).chain(cl.subclass.as_deref()) {
             for lvl in 1..=cl.level {
@@ -130,7 +135,10 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         features.extend(slugs(r.get("traits")));
         features.extend(slugs(r.get("racial_traits")));
     }
-    let background = c.background.as_deref().and_then(|b| comp.get("backgrounds", b));
+    let background = c
+        .background
+        .as_deref()
+        .and_then(|b| comp.get("backgrounds", b));
     let bg_profs = slugs(background.and_then(|b| b.get("starting_proficiencies")));
     features.extend(c.feats.iter().map(|f| json!(f)));
     let (armor, shield) = armor_view(c, comp);
@@ -138,14 +146,21 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         .equipment
         .iter()
         .filter(|i| i.equipped)
-        .filter_map(|i| comp.item(&i.item).filter(|r| r.get("weapon_category").is_some()).map(|r| {
+        .filter_map(|i| {
+            comp.item(&i.item).filter(|r| r.get("weapon_category").is_some()).map(|r| {
             json!({"slug": i.item, "name": r.get("name"), "category": r.get("weapon_category"),
                    "range": r.get("weapon_range"), "properties": slugs(r.get("properties"))})
-        }))
+        })
+        })
         .collect();
     let base_scores: Map<String, Value> = ABILITIES
         .iter()
-        .map(|a| (a.to_string(), json!(c.abilities.get(*a).copied().unwrap_or(10))))
+        .map(|a| {
+            (
+                a.to_string(),
+                json!(c.abilities.get(*a).copied().unwrap_or(10)),
+            )
+        })
         .collect();
     json!({
         "name": c.name,

@@ -1,0 +1,88 @@
+//! Shared helpers for the rules tests: the SRD compendium from the fetched SQLite file and the
+//! repository's rule packs.
+#![allow(dead_code)]
+
+use grimoire_engine::compendium::Compendium;
+use grimoire_engine::registry::Registry;
+use grimoire_engine::rules::RuleSet;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// The SRD tables the engine reads.
+const TABLES: [&str; 12] = [
+    "classes",
+    "subclasses",
+    "levels",
+    "features",
+    "races",
+    "subraces",
+    "traits",
+    "equipment",
+    "magic_items",
+    "skills",
+    "proficiencies",
+    "backgrounds",
+];
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The compendium, loaded once per test binary.
+pub fn compendium() -> &'static Compendium {
+    static C: OnceLock<Compendium> = OnceLock::new();
+    C.get_or_init(|| {
+        let path = repo().join(".srd/dnd5e-2014-en-v5.10.0.sqlite3");
+        assert!(
+            path.is_file(),
+            "SRD data missing at {}: run scripts/fetch-srd.sh",
+            path.display()
+        );
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open SRD sqlite (run scripts/fetch-srd.sh)");
+        let mut records = Vec::new();
+        for t in TABLES {
+            let mut st = db
+                .prepare(&format!("SELECT \"index\", data FROM {t}"))
+                .expect("SRD table (run scripts/fetch-srd.sh)");
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .expect("query");
+            for row in rows {
+                let (slug, data) = row.expect("row");
+                let v: serde_json::Value = serde_json::from_str(&data).expect("json");
+                records.push((t.to_string(), slug, v));
+            }
+        }
+        Compendium::from_records(records)
+    })
+}
+
+/// A registry with `rules/srd` and `rules/examples/*` loaded; panics with every error if any
+/// pack fails.
+pub fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(|| {
+        let r = Registry::new(compendium().clone());
+        let mut errors = Vec::new();
+        for (dir, res) in r.load_dir(&repo().join("rules")) {
+            if let Err((id, errs)) = res {
+                errors.push(format!("{} ({id}):", dir.display()));
+                errors.extend(errs.iter().map(|e| format!("  {e}")));
+            }
+        }
+        assert!(
+            errors.is_empty(),
+            "packs failed to load:\n{}",
+            errors.join("\n")
+        );
+        r
+    })
+}
+
+pub fn srd() -> Arc<RuleSet> {
+    registry().ruleset(&["srd"]).expect("srd rule set")
+}
