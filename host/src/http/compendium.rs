@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -89,26 +90,25 @@ fn unknown_type(t: &str) -> ApiError {
     )
 }
 
-/// The response data from the cache, or computed and cached.
+/// The response data as JSON text, from the cache or computed and cached. Cached text goes
+/// into the envelope as it is, never parsed again.
 async fn cached<T: Serialize>(
     state: &AppState,
     key: String,
     compute: impl Future<Output = Result<T, ApiError>>,
-) -> Result<Value, ApiError> {
-    if let Some(hit) = state
-        .compendium_cache()
-        .get(&key)
-        .await
-        .and_then(|b| serde_json::from_str(&b).ok())
-    {
-        return Ok(hit);
-    }
-    let fresh = serde_json::to_value(compute.await?).map_err(anyhow::Error::from)?;
-    state.compendium_cache().put(&key, fresh.to_string()).await;
-    Ok(fresh)
+) -> Result<Box<RawValue>, ApiError> {
+    let text = match state.compendium_cache().get(&key).await {
+        Some(hit) => hit,
+        None => {
+            let fresh = serde_json::to_string(&compute.await?).map_err(anyhow::Error::from)?;
+            state.compendium_cache().put(&key, fresh.clone()).await;
+            fresh
+        }
+    };
+    Ok(RawValue::from_string(text).map_err(anyhow::Error::from)?)
 }
 
-fn answer(data: Value) -> Response {
+fn answer(data: Box<RawValue>) -> Response {
     success(data).into_response()
 }
 
@@ -321,11 +321,11 @@ async fn detail(
 }
 
 /// Answers with an ETag (a hash of the data), or 304 to a matching If-None-Match.
-fn with_etag(data: Value, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn with_etag(data: Box<RawValue>, headers: &HeaderMap) -> Result<Response, ApiError> {
     use sha2::{Digest, Sha256};
     let etag = format!(
         "\"{}\"",
-        hex::encode(&Sha256::digest(data.to_string().as_bytes())[..16])
+        hex::encode(&Sha256::digest(data.get().as_bytes())[..16])
     );
     let etag_value = HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?;
     let matches = headers

@@ -1,4 +1,7 @@
-//! Rule packs as the host sees them: which packs exist under the rules directory.
+//! Rule packs as the host sees them: which packs exist under the rules directory, and a watch
+//! on it.
+
+pub mod watch;
 
 use std::path::Path;
 
