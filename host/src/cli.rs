@@ -45,6 +45,12 @@ pub enum Command {
         #[arg(long, default_value = "2014", value_parser = ["2014", "2024"])]
         edition: String,
     },
+    /// Load rule packs and run their fixture tests; errors print as file:line:col: message.
+    /// Exits non-zero when any pack fails. Needs the SRD data (see import-srd).
+    CheckRules {
+        /// A pack directory, or a directory of packs (default: the rules directory).
+        path: Option<PathBuf>,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -125,6 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ImportSrd { from, edition } => import_srd(config, from, &edition).await,
+        Command::CheckRules { path } => check_rules(&config, path),
         Command::User {
             action:
                 UserCommand::Create {
@@ -385,4 +392,48 @@ fn roll(args: RollArgs) -> anyhow::Result<()> {
         eprintln!("seed {}", r.seed.unwrap_or_default());
     }
     emit(&out)
+}
+
+/// `grimoire check-rules`: what an author runs before committing a pack.
+fn check_rules(config: &Config, path: Option<PathBuf>) -> anyhow::Result<()> {
+    use crate::compendium::{DEFAULT_EDITION, import};
+    let dir = path.unwrap_or_else(|| config.rules_dir.clone());
+    let srd = import::find_default(DEFAULT_EDITION, config)?;
+    let data = import::read(&srd, Some(DEFAULT_EDITION))?;
+    let compendium = grimoire_engine::compendium::Compendium::from_records(
+        data.entries
+            .into_iter()
+            .map(|e| (crate::rules::engine_type(&e.entry_type), e.slug, e.content)),
+    );
+    let report = grimoire_engine::check::check_packs(&dir, &compendium);
+    if report.packs.is_empty() {
+        bail!(
+            "no rule packs (directories with a pack.toml) under {}",
+            dir.display()
+        );
+    }
+    let mut out = String::new();
+    for line in report.lines() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for p in &report.packs {
+        let verdict = if p.errors.is_empty() { "ok" } else { "FAILED" };
+        out.push_str(&format!(
+            "{verdict:<6} {} ({}): {} fixture cases, {} errors\n",
+            p.id,
+            p.dir.display(),
+            p.cases,
+            p.errors.len()
+        ));
+    }
+    emit(&out)?;
+    if !report.ok() {
+        bail!(
+            "{} of {} packs failed",
+            report.packs.iter().filter(|p| !p.errors.is_empty()).count(),
+            report.packs.len()
+        );
+    }
+    Ok(())
 }

@@ -33,7 +33,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         Some(url) => Some(connect_redis(url).await?),
         None => None,
     };
-    Ok(AppState::new(config, store, redis, &jwt_key))
+    let rules = crate::rules::Rules::load(&store, &config.rules_dir)
+        .await
+        .context("loading rule packs")?;
+    Ok(AppState::new(config, store, redis, &jwt_key, rules))
 }
 
 /// On first start, fill the empty compendium from the fetched SRD file (when there is one).
@@ -105,6 +108,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     spawn_housekeeping(state.clone());
+    let on_reload = state.clone();
+    state.rules().watch(state.store().clone(), move || {
+        let state = on_reload.clone();
+        // Pack entries may have changed in the compendium table.
+        tokio::spawn(async move { state.compendium_cache().invalidate().await });
+    });
     let store = state.store().clone();
     let app = crate::http::app(state);
     axum::serve(

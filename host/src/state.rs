@@ -10,6 +10,7 @@ use redis::aio::ConnectionManager;
 use crate::auth::{Revocations, Throttle, TokenKeys};
 use crate::compendium::cache::ResponseCache;
 use crate::config::Config;
+use crate::rules::Rules;
 use crate::store::Store;
 
 /// A user's activity is written to the database at most this often.
@@ -26,6 +27,7 @@ struct Inner {
     revocations: Revocations,
     throttle: Throttle,
     compendium_cache: ResponseCache,
+    rules: Arc<Rules>,
     started: Instant,
     last_activity_write: Mutex<HashMap<i64, Instant>>,
 }
@@ -36,6 +38,7 @@ impl AppState {
         store: Store,
         redis: Option<ConnectionManager>,
         jwt_key: &[u8],
+        rules: Rules,
     ) -> Self {
         let tokens = TokenKeys::new(jwt_key, config.token_ttl);
         let (revocations, throttle, compendium_cache) = match &redis {
@@ -58,6 +61,7 @@ impl AppState {
             revocations,
             throttle,
             compendium_cache,
+            rules: Arc::new(rules),
             started: Instant::now(),
             last_activity_write: Mutex::new(HashMap::new()),
         }))
@@ -91,19 +95,13 @@ impl AppState {
         &self.0.compendium_cache
     }
 
-    /// Whether `id` names a loaded homebrew rule pack (one with a directory under the rules
-    /// directory other than the SRD's).
+    pub fn rules(&self) -> &Arc<Rules> {
+        &self.0.rules
+    }
+
+    /// Whether `id` names a loaded homebrew rule pack.
     pub fn is_homebrew_pack(&self, id: &str) -> bool {
-        let valid = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        valid
-            && id != "srd"
-            && crate::rules::pack_ids(&self.0.config.rules_dir)
-                .iter()
-                .any(|p| p == id)
+        self.0.rules.is_homebrew(id)
     }
 
     pub fn uptime(&self) -> Duration {

@@ -23,6 +23,7 @@ pub const PAGE_PATH: &str = "/api/docs";
         (name = "compendium", description = "SRD and homebrew entries: browse, filter, search"),
         (name = "dice", description = "Rolls with every die explained, and exact odds"),
         (name = "dnd5eapi", description = "The dnd5eapi.co-compatible read-only surface"),
+        (name = "rules", description = "Rule packs: status, errors, the scripting reference"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

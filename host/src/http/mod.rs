@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod frontend;
 pub mod health;
 pub mod metrics;
+pub mod rules;
 
 use std::time::Instant;
 
@@ -49,6 +50,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(compendium::router())
         .merge(compat::router())
         .merge(dice::router())
+        .merge(rules::router())
         .merge(health::router())
         .merge(metrics::router())
 }

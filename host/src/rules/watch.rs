@@ -17,34 +17,46 @@ pub const DEBOUNCE: Duration = Duration::from_millis(300);
 /// Keeps the watch alive; dropping it stops watching.
 pub type Watch = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 
-/// Calls `on_change` with the pack directories (under `root`) whose files changed.
+/// Calls `on_change` with the pack directories (under `root`) whose files changed. `known`
+/// answers which pack directories were loaded, so that a deleted pack (whose `pack.toml` is
+/// gone with it) is still recognised.
 pub fn watch(
     root: &Path,
+    known: impl Fn() -> Vec<PathBuf> + Send + 'static,
     on_change: impl Fn(BTreeSet<PathBuf>) + Send + 'static,
 ) -> notify::Result<Watch> {
     let root_owned = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut debouncer =
-        new_debouncer(
-            DEBOUNCE,
-            None,
-            move |result: DebounceEventResult| match result {
-                Ok(events) => {
-                    let packs: BTreeSet<PathBuf> = events
-                        .iter()
-                        .flat_map(|e| e.paths.iter())
-                        .filter_map(|p| pack_root(&root_owned, p))
-                        .collect();
-                    if !packs.is_empty() {
-                        on_change(packs);
-                    }
+    let handler = move |result: DebounceEventResult| match result {
+        Ok(events) => {
+            let known = known();
+            // Reading files (our own reloads included) is not a change.
+            let changed = events
+                .iter()
+                .filter(|e| !e.kind.is_access())
+                .flat_map(|e| e.paths.iter());
+            let mut packs = BTreeSet::new();
+            for path in changed {
+                packs.extend(pack_root(&root_owned, path));
+                if !path.exists() {
+                    packs.extend(
+                        known
+                            .iter()
+                            .filter(|k| k.starts_with(path) || path.starts_with(k))
+                            .cloned(),
+                    );
                 }
-                Err(errors) => {
-                    for e in errors {
-                        tracing::warn!(error = %e, "watching the rules directory");
-                    }
-                }
-            },
-        )?;
+            }
+            if !packs.is_empty() {
+                on_change(packs);
+            }
+        }
+        Err(errors) => {
+            for e in errors {
+                tracing::warn!(error = %e, "watching the rules directory");
+            }
+        }
+    };
+    let mut debouncer = new_debouncer(DEBOUNCE, None, handler)?;
     debouncer.watch(root, RecursiveMode::Recursive)?;
     Ok(debouncer)
 }
@@ -108,7 +120,7 @@ mod tests {
         std::fs::create_dir_all(&pack).unwrap();
         std::fs::write(pack.join("pack.toml"), "id = \"p\"").unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        let _watch = watch(&root, move |packs| {
+        let _watch = watch(&root, Vec::new, move |packs| {
             let _ = tx.send(packs);
         })
         .unwrap();
@@ -131,5 +143,31 @@ mod tests {
             .recv_timeout(Duration::from_secs(5))
             .expect("edits after a rename are still seen");
         assert_eq!(again, BTreeSet::from([pack]));
+    }
+
+    #[test]
+    fn a_deleted_pack_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let pack = root.join("group/p");
+        std::fs::create_dir_all(pack.join("features")).unwrap();
+        std::fs::write(pack.join("pack.toml"), "id = \"p\"").unwrap();
+        std::fs::write(pack.join("features/a.rhai"), "").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let known = pack.clone();
+        let _watch = watch(
+            &root,
+            move || vec![known.clone()],
+            move |packs| {
+                let _ = tx.send(packs);
+            },
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::remove_dir_all(root.join("group")).unwrap();
+        let got = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the removal is reported");
+        assert_eq!(got, BTreeSet::from([pack]));
     }
 }

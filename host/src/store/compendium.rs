@@ -303,6 +303,34 @@ impl Store {
             .collect()
     }
 
+    /// Every SRD record of an edition, as `(type, slug, content)`, for the rules engine.
+    pub async fn srd_records(&self, edition: &str) -> StoreResult<Vec<(String, String, Value)>> {
+        let rows = sqlx::query(
+            "SELECT entry_type, slug, CAST(content AS TEXT) AS content FROM compendium_entries \
+             WHERE source = 'srd' AND edition = $1",
+        )
+        .bind(edition)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("content")?;
+                let value = serde_json::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("stored content: {e}"))?;
+                Ok((r.try_get("entry_type")?, r.try_get("slug")?, value))
+            })
+            .collect()
+    }
+
+    /// Sources of stored entries other than the SRD (rule packs).
+    pub async fn homebrew_sources(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT source FROM compendium_entries WHERE source <> 'srd' ORDER BY source",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// All entries, of every source and edition.
     pub async fn count_entries(&self) -> StoreResult<i64> {
         Ok(

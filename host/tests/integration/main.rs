@@ -15,4 +15,5 @@ mod errors;
 mod frontend;
 mod health;
 mod openapi;
+mod rules;
 mod store;
