@@ -7,7 +7,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use grimoire_engine::actions;
 use grimoire_engine::character::{Character, ClassLevels, Item};
 use grimoire_engine::derive::derive;
@@ -105,18 +105,48 @@ fn bench(c: &mut Criterion) {
     assert!(derive(&rules, &lvl20).diagnostics.is_empty());
     assert!(derive(&rules, &multi).diagnostics.is_empty());
 
-    c.bench_function("derive/level-1 barbarian", |b| {
-        b.iter(|| derive(&rules, black_box(&lvl1)))
-    });
-    c.bench_function("derive/level-20 barbarian raging + bless", |b| {
-        b.iter(|| derive(&rules, black_box(&lvl20)))
-    });
-    c.bench_function(
-        "derive/level-20 fighter 10 rogue 10, 2 effects, 3 conditions",
-        |b| b.iter(|| derive(&rules, black_box(&multi))),
-    );
+    // "cold": a character state never derived before (every hook runs); "warm": the same state
+    // again (hook outputs come from the rule set's cache, as when a sheet is re-read).
+    for (name, ch) in [
+        ("level-1 barbarian", &lvl1),
+        ("level-20 barbarian raging + bless", &lvl20),
+        (
+            "level-20 fighter 10 rogue 10, 2 effects, 3 conditions",
+            &multi,
+        ),
+    ] {
+        let mut n = 0u64;
+        c.bench_function(&format!("derive cold/{name}"), |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    let mut x = ch.clone();
+                    x.name = format!("bench {n}");
+                    x
+                },
+                |x| derive(&rules, &x),
+                BatchSize::SmallInput,
+            )
+        });
+        c.bench_function(&format!("derive warm/{name}"), |b| {
+            b.iter(|| derive(&rules, black_box(ch)))
+        });
+    }
     let fresh = barbarian(20);
-    c.bench_function("use_feature/rage at level 20", |b| {
+    let mut n = 0u64;
+    c.bench_function("use_feature cold/rage at level 20", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let mut x = fresh.clone();
+                x.name = format!("bench {n}");
+                x
+            },
+            |x| actions::use_feature(&rules, &x, "rage", &Default::default(), 7),
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("use_feature warm/rage at level 20", |b| {
         b.iter(|| actions::use_feature(&rules, black_box(&fresh), "rage", &Default::default(), 7))
     });
 

@@ -32,6 +32,8 @@ use crate::script::{ScriptEngine, engine};
 use crate::sheet::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 /// A modifier with where it came from.
 #[derive(Debug, Clone)]
@@ -53,16 +55,53 @@ pub(crate) struct SRes {
     pub formula: Option<Formula>,
 }
 
-/// What step 1 produces.
-pub(crate) struct Collected {
-    pub view: Value,
+/// What the hooks returned for one view: pure functions of it, so cached per view (see
+/// [`collect`]).
+#[derive(Debug, Default)]
+pub(crate) struct HookOutput {
     pub mods: Vec<SMod>,
     pub resources: Vec<SRes>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What step 1 produces: the view, the hooks' records, the applicable feature files and the
+/// expanded conditions — all pure functions of the character's view-relevant state and the rule
+/// set, so the whole is cached per rule set.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub view: Value,
+    pub hooks: HookOutput,
     /// Applicable feature files (rule set indices).
     pub features: Vec<usize>,
-    pub diagnostics: Vec<Diagnostic>,
     pub conditions: Vec<String>,
 }
+
+pub(crate) type Collected = Arc<Prepared>;
+
+/// The parts of a character the view and the hooks see (not uses spent, slots, hit dice or
+/// death saves, which the sheet reads directly): the cache key of [`collect`].
+#[derive(serde::Serialize)]
+struct ViewKey<'a> {
+    name: &'a str,
+    race: &'a str,
+    subrace: &'a Option<String>,
+    classes: &'a [crate::character::ClassLevels],
+    background: &'a Option<String>,
+    abilities: &'a BTreeMap<String, i64>,
+    proficiencies: &'a [String],
+    expertise: &'a [String],
+    feats: &'a [String],
+    asi: &'a [crate::character::AbilityIncrease],
+    choices: &'a BTreeMap<String, Value>,
+    languages: &'a [String],
+    equipment: &'a [crate::character::Item],
+    effects: &'a [crate::character::ActiveEffect],
+    conditions: &'a [String],
+    exhaustion: u8,
+    hp: &'a crate::character::HitPoints,
+}
+
+const HOOK_CACHE_CAP: usize = 4096;
 
 /// Conditions with the ones they imply (paralyzed → incapacitated), in order, without repeats.
 fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
@@ -84,38 +123,77 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
     out
 }
 
-fn hook_error(d: Diagnostic) -> Diagnostic {
-    d
+/// Step 1. Hooks are pure functions of the view (and of each effect's parameters), and the view
+/// a pure function of the character, so the result is cached per rule set, keyed by a hash of
+/// the character's view-relevant fields: deriving the same state again (a page reload, a spent
+/// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
+/// are not cached, as they depend on the machine's load.
+pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
+    let key = serde_json::to_vec(&ViewKey {
+        name: &c.name,
+        race: &c.race,
+        subrace: &c.subrace,
+        classes: &c.classes,
+        background: &c.background,
+        abilities: &c.abilities,
+        proficiencies: &c.proficiencies,
+        expertise: &c.expertise,
+        feats: &c.feats,
+        asi: &c.asi,
+        choices: &c.choices,
+        languages: &c.languages,
+        equipment: &c.equipment,
+        effects: &c.effects,
+        conditions: &c.conditions,
+        exhaustion: c.exhaustion,
+        hp: &c.hp,
+    })
+    .ok()
+    .map(|bytes| {
+        let mut h = DefaultHasher::new();
+        bytes.hash(&mut h);
+        h.finish()
+    });
+    if let Some(hit) = key.and_then(|k| rules.hook_cache.lock().ok()?.get(&k).cloned()) {
+        return hit;
+    }
+    let prepared = Arc::new(prepare(rules, c));
+    let timed_out = prepared.hooks.diagnostics.iter().any(|d| {
+        d.limit
+            .as_deref()
+            .is_some_and(|l| l.starts_with("wall-clock"))
+    });
+    if let Some(k) = key
+        && !timed_out
+        && let Ok(mut cache) = rules.hook_cache.lock()
+    {
+        if cache.len() >= HOOK_CACHE_CAP {
+            cache.clear();
+        }
+        cache.insert(k, prepared.clone());
+    }
+    prepared
 }
 
-pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
+fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
     let conditions = expand_conditions(rules, c);
     let view = crate::view::build(c, &rules.compendium, &conditions);
-    // Shared, so that passing the view to each hook is a reference count, not a deep copy.
-    let view_dyn = ScriptEngine::to_dynamic(&view).into_shared();
-    let mut out = Collected {
-        view,
-        mods: Vec::new(),
-        resources: Vec::new(),
-        features: Vec::new(),
-        diagnostics: Vec::new(),
-        conditions: conditions.clone(),
-    };
+    let mut features = Vec::new();
     // Which files apply, each once, in rule-set order within each kind.
     let mut calls: Vec<(usize, Option<&crate::character::ActiveEffect>)> =
         rules.core.iter().map(|&i| (i, None)).collect();
     let mut seen = HashSet::new();
-    if let Some(feats) = out.view.get("features").and_then(Value::as_array) {
+    if let Some(feats) = view.get("features").and_then(Value::as_array) {
         for slug in feats.iter().filter_map(Value::as_str) {
             for &i in rules.by_feature.get(slug).into_iter().flatten() {
                 if seen.insert(i) {
-                    out.features.push(i);
+                    features.push(i);
                 }
             }
         }
     }
-    out.features.sort_unstable();
-    calls.extend(out.features.iter().map(|&i| (i, None)));
+    features.sort_unstable();
+    calls.extend(features.iter().map(|&i| (i, None)));
     for cond in &conditions {
         if let Some(&i) = rules.conditions.get(cond) {
             calls.push((i, None));
@@ -131,23 +209,49 @@ pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
             calls.push((i, Some(fx)));
         }
     }
-    for (i, fx) in calls {
-        let f = rules.file(i);
+    let fx_args: Vec<Option<Value>> = calls
+        .iter()
+        .map(|(i, fx)| {
+            (rules.file(*i).meta.kind == Kind::Effect).then(|| {
+                fx.map(|x| json!({"id": x.id, "source": x.source, "data": x.data, "rounds_left": x.rounds_left}))
+                    .unwrap_or(Value::Null)
+            })
+        })
+        .collect();
+    let hooks = run_hooks(rules, &view, &calls, &fx_args);
+    Prepared {
+        view,
+        hooks,
+        features,
+        conditions,
+    }
+}
+
+fn run_hooks(
+    rules: &RuleSet,
+    view: &Value,
+    calls: &[(usize, Option<&crate::character::ActiveEffect>)],
+    fx_args: &[Option<Value>],
+) -> HookOutput {
+    // Shared, so that passing the view to each hook is a reference count, not a deep copy.
+    let view_dyn = ScriptEngine::to_dynamic(view).into_shared();
+    let mut out = HookOutput::default();
+    for ((i, _), fx) in calls.iter().zip(fx_args) {
+        let f = rules.file(*i);
         let mut args = vec![view_dyn.clone()];
-        if f.meta.kind == Kind::Effect {
-            let fxv = fx.map(|x| json!({"id": x.id, "source": x.source, "data": x.data, "rounds_left": x.rounds_left}));
-            args.push(ScriptEngine::to_dynamic(&fxv.unwrap_or(Value::Null)));
+        if let Some(fx) = fx {
+            args.push(ScriptEngine::to_dynamic(fx));
         }
         if f.script.has("modifiers") {
             match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
                 Ok(v) => out.add_mods(f, v),
-                Err(d) => out.diagnostics.push(hook_error(d)),
+                Err(d) => out.diagnostics.push(d),
             }
         }
         if f.script.has("resources") {
             match engine().call_dynamic(&f.script, "resources", args) {
                 Ok(v) => out.add_resources(f, v),
-                Err(d) => out.diagnostics.push(hook_error(d)),
+                Err(d) => out.diagnostics.push(d),
             }
         }
     }
@@ -197,7 +301,7 @@ fn formula_of(
     }
 }
 
-impl Collected {
+impl HookOutput {
     fn add_mods(&mut self, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
         let hook_line = f.script.hook_line("modifiers");
         for item in dyn_list(v) {
@@ -391,6 +495,13 @@ fn ability_name(ab: &str) -> &'static str {
     }
 }
 
+/// Maps keyed by stat paths, rebuilt on every derivation: a fast non-cryptographic hasher (the
+/// keys are ours, not an attacker's).
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
+/// Modifier indices (usually a handful: no allocation).
+type Idx = smallvec::SmallVec<[usize; 8]>;
+
 /// A cycle found while evaluating.
 struct Cycle;
 
@@ -401,8 +512,11 @@ pub(crate) struct Ev<'a> {
     mods: &'a [SMod],
     by_target: HashMap<&'a str, Vec<usize>>,
     resources: HashMap<&'a str, &'a SRes>,
-    cache: HashMap<String, (Stat, Vec<Situational>)>,
-    touch_cache: HashMap<String, (Vec<usize>, Vec<usize>)>,
+    /// Every value computed so far (what formulas read).
+    values: FastMap<String, i64>,
+    /// Computed stats with their explanations, until the sheet takes them.
+    full: FastMap<String, (Stat, Vec<Situational>)>,
+    touch_cache: FastMap<String, (Vec<usize>, Vec<usize>)>,
     stack: Vec<(String, Option<usize>)>,
     pub grants: BTreeMap<String, Vec<Granted>>,
     pub facts: HashMap<String, Value>,
@@ -413,11 +527,11 @@ pub(crate) struct Ev<'a> {
 impl<'a> Ev<'a> {
     pub(crate) fn new(rules: &'a RuleSet, col: &'a Collected) -> Ev<'a> {
         let mut by_target: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, m) in col.mods.iter().enumerate() {
+        for (i, m) in col.hooks.mods.iter().enumerate() {
             by_target.entry(m.m.target.as_str()).or_default().push(i);
         }
         let mut grants: BTreeMap<String, Vec<Granted>> = BTreeMap::new();
-        for m in &col.mods {
+        for m in &col.hooks.mods {
             let value = match &m.m.value {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -438,7 +552,7 @@ impl<'a> Ev<'a> {
                 _ => {}
             }
         }
-        for m in col.mods.iter().filter(|m| m.m.op == Op::Remove) {
+        for m in col.hooks.mods.iter().filter(|m| m.m.op == Op::Remove) {
             let value = m.m.value.as_str().unwrap_or_default();
             if let Some(list) = grants.get_mut(&m.m.target) {
                 list.retain(|g| g.value != value);
@@ -448,11 +562,17 @@ impl<'a> Ev<'a> {
         Ev {
             rules,
             view: &col.view,
-            mods: &col.mods,
+            mods: &col.hooks.mods,
             by_target,
-            resources: col.resources.iter().map(|r| (r.r.id.as_str(), r)).collect(),
-            cache: HashMap::new(),
-            touch_cache: HashMap::new(),
+            resources: col
+                .hooks
+                .resources
+                .iter()
+                .map(|r| (r.r.id.as_str(), r))
+                .collect(),
+            values: FastMap::default(),
+            full: FastMap::default(),
+            touch_cache: FastMap::default(),
             stack: Vec::new(),
             grants,
             facts: HashMap::new(),
@@ -484,14 +604,13 @@ impl<'a> Ev<'a> {
             self.report_cycle(pos, r, by);
             return Err(Cycle);
         }
-        if let Some((s, _)) = self.cache.get(r) {
-            return Ok(s.value as f64);
+        if let Some(v) = self.values.get(r) {
+            return Ok(*v as f64);
         }
         if let Some(top) = self.stack.last_mut() {
             top.1 = by;
         }
-        let v = self.stat(r).value as f64;
-        Ok(v)
+        Ok(self.value(r) as f64)
     }
 
     fn report_cycle(&mut self, pos: usize, key: &str, by: Option<usize>) {
@@ -595,7 +714,20 @@ impl<'a> Ev<'a> {
             (Some("attacks"), Some(_), None) => vec!["attacks".into()],
             (Some("damage"), Some(_), None) => vec!["damage".into()],
             (Some("spell"), Some(_), Some("dc")) => vec!["spell.dc".into()],
-            _ => self.groups(key).0,
+            (Some("spell"), Some(_), Some("attack")) => {
+                vec!["attacks".into(), "spell.attack".into()]
+            }
+            (Some("initiative"), None, None) => vec!["checks".into(), "checks.dex".into()],
+            (Some("skills"), Some(sk), None) => {
+                let ab = self
+                    .skills
+                    .iter()
+                    .find(|(s, _)| s == sk)
+                    .map(|(_, a)| a.as_str())
+                    .unwrap_or_default();
+                vec!["checks".into(), format!("checks.{ab}")]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -821,13 +953,13 @@ impl<'a> Ev<'a> {
 
     /// Modifier indices that touch `key` (own target and groups), split into those that apply
     /// and those whose predicate is unknown here.
-    fn touching(&mut self, key: &str, ops: &[Op]) -> (Vec<usize>, Vec<usize>) {
+    fn touching(&mut self, key: &str, ops: &[Op]) -> (Idx, Idx) {
         if !self.touch_cache.contains_key(key) {
             let all = self.touching_all(key);
             self.touch_cache.insert(key.to_string(), all);
         }
         let (yes, unknown) = &self.touch_cache[key];
-        let keep = |v: &Vec<usize>| -> Vec<usize> {
+        let keep = |v: &Vec<usize>| -> Idx {
             v.iter()
                 .copied()
                 .filter(|&i| ops.contains(&self.mods[i].m.op))
@@ -870,24 +1002,35 @@ impl<'a> Ev<'a> {
         (yes, unknown)
     }
 
-    /// Computes (or returns the cached) stat.
-    pub(crate) fn stat(&mut self, key: &str) -> Stat {
-        if let Some((s, _)) = self.cache.get(key) {
-            return s.clone();
+    /// A stat's value, computed on first use.
+    pub(crate) fn value(&mut self, key: &str) -> i64 {
+        if let Some(v) = self.values.get(key) {
+            return *v;
         }
+        self.computed(key);
+        self.values.get(key).copied().unwrap_or(0)
+    }
+
+    fn computed(&mut self, key: &str) {
         self.stack.push((key.to_string(), None));
         let (stat, situational) = self.compute(key);
         self.stack.pop();
-        self.cache
-            .insert(key.to_string(), (stat.clone(), situational));
-        stat
+        self.values.insert(key.to_string(), stat.value);
+        self.full.insert(key.to_string(), (stat, situational));
     }
 
-    fn situational(&self, key: &str) -> Vec<Situational> {
-        self.cache
-            .get(key)
-            .map(|(_, s)| s.clone())
-            .unwrap_or_default()
+    /// A stat with its explanation and situational modifiers, for the sheet (which takes it:
+    /// formulas keep reading the value).
+    pub(crate) fn take(&mut self, key: &str) -> (Stat, Vec<Situational>) {
+        if !self.full.contains_key(key) {
+            self.computed(key);
+        }
+        self.full.remove(key).unwrap_or_default()
+    }
+
+    /// A stat with its explanation, for the sheet.
+    pub(crate) fn stat(&mut self, key: &str) -> Stat {
+        self.take(key).0
     }
 
     fn compute(&mut self, key: &str) -> (Stat, Vec<Situational>) {
@@ -1052,8 +1195,7 @@ impl<'a> Ev<'a> {
 
     /// A d20 roll: bonus, mode, situational modifiers and the expression.
     pub(crate) fn roll(&mut self, key: &str) -> Roll {
-        let bonus = self.stat(key);
-        let mut situational = self.situational(key);
+        let (bonus, mut situational) = self.take(key);
         let mode = self.mode(key);
         let (_, unknown_modes) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
         for i in unknown_modes {
@@ -1129,7 +1271,7 @@ pub fn derive(rules: &RuleSet, character: &Character) -> Sheet {
 pub(crate) fn derive_collected(rules: &RuleSet, character: &Character, col: &Collected) -> Sheet {
     let mut ev = Ev::new(rules, col);
     let mut sheet = assemble(rules, character, col, &mut ev);
-    sheet.diagnostics = col.diagnostics.clone();
+    sheet.diagnostics = col.hooks.diagnostics.clone();
     sheet.diagnostics.append(&mut ev.diagnostics);
     sheet
 }
@@ -1158,8 +1300,8 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
                     .collect()
             })
             .unwrap_or_default();
-        let str_mod = ev.stat("abilities.str.mod").value;
-        let dex_mod = ev.stat("abilities.dex.mod").value;
+        let str_mod = ev.value("abilities.str.mod");
+        let dex_mod = ev.value("abilities.dex.mod");
         // Finesse: the better of Str and Dex (SRD: Weapon Properties); ranged weapons use Dex.
         let ability = if props.iter().any(|p| p == "finesse") {
             if dex_mod > str_mod { "dex" } else { "str" }
@@ -1259,7 +1401,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     sheet.initiative = ev.roll("initiative");
     let mut speeds: Vec<String> = vec!["walk".into()];
     let mut senses: Vec<String> = Vec::new();
-    for m in &col.mods {
+    for m in &col.hooks.mods {
         if let Some(s) = m.m.target.strip_prefix("speed.")
             && !speeds.iter().any(|x| x == s)
         {
@@ -1306,8 +1448,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     for (name, dmg, facts) in attack_facts(ev, rules, c) {
         let slug = facts["weapon"].as_str().unwrap_or("").to_string();
         let to_hit = ev.roll(&format!("attacks.{slug}"));
-        let d = ev.stat(&format!("damage.{slug}"));
-        let damage_situational = ev.situational(&format!("damage.{slug}"));
+        let (d, damage_situational) = ev.take(&format!("damage.{slug}"));
         let (dice, dtype) = dmg.split_once('|').unwrap_or(("", ""));
         let damage = if dice.is_empty() {
             expression(&d.value.max(0).to_string(), 0, &d.dice)
@@ -1384,7 +1525,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         }
     }
     // Resources.
-    for r in &col.resources {
+    for r in &col.hooks.resources {
         let max = if r.r.unlimited {
             Stat::default()
         } else {
@@ -1422,6 +1563,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 file: f.script.file.clone(),
                 activation: f.meta.activation.clone(),
                 resources: col
+                    .hooks
                     .resources
                     .iter()
                     .filter(|r| r.feature == f.meta.id)

@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::pack::{DataOp, Pack, RuleFile};
 use crate::records::Kind;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The composed rules a derivation runs with.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct RuleSet {
     pub(crate) features: HashMap<String, usize>,
     /// Skills and their abilities, from the compendium (`skills`), read once.
     pub(crate) skills: Arc<Vec<(String, String)>>,
+    /// Views and hook outputs per character state (see `derive::collect`); lives as long as
+    /// this rule set.
+    pub(crate) hook_cache: Arc<Mutex<HashMap<u64, crate::derive::Collected>>>,
 }
 
 impl RuleSet {
@@ -91,6 +94,7 @@ impl RuleSet {
                 .collect();
         }
         let mut rs = RuleSet {
+            hook_cache: Arc::new(Mutex::new(HashMap::new())),
             skills: Arc::new(skills),
             packs,
             compendium: Arc::new(compendium),
