@@ -385,14 +385,26 @@ impl Store {
         by_user: Option<i64>,
         of_campaign: Option<i64>,
     ) -> StoreResult<Vec<Invitation>> {
+        self.invitations_where(by_user, of_campaign, None).await
+    }
+
+    /// Invitations filtered by user, campaign and id (each optional; ids start at 1).
+    async fn invitations_where(
+        &self,
+        by_user: Option<i64>,
+        of_campaign: Option<i64>,
+        id: Option<i64>,
+    ) -> StoreResult<Vec<Invitation>> {
         let rows = sqlx::query(
             "SELECT i.id, i.campaign_id, c.name AS campaign_name, i.user_id, u.username, i.role, i.invited_by, \
              i.created_at FROM campaign_invitations i JOIN campaigns c ON c.id = i.campaign_id \
              JOIN users u ON u.id = i.user_id \
-             WHERE ($1 = 0 OR i.user_id = $1) AND ($2 = 0 OR i.campaign_id = $2) ORDER BY i.created_at, i.id",
+             WHERE ($1 = 0 OR i.user_id = $1) AND ($2 = 0 OR i.campaign_id = $2) AND ($3 = 0 OR i.id = $3) \
+             ORDER BY i.created_at, i.id",
         )
         .bind(by_user.unwrap_or(0))
         .bind(of_campaign.unwrap_or(0))
+        .bind(id.unwrap_or(0))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -414,10 +426,10 @@ impl Store {
 
     pub async fn find_invitation(&self, id: i64) -> StoreResult<Option<Invitation>> {
         Ok(self
-            .invitations(None, None)
+            .invitations_where(None, None, Some(id))
             .await?
             .into_iter()
-            .find(|i| i.id == id))
+            .next())
     }
 
     /// Accepts an invitation: the membership is added and the invitation removed together.
