@@ -47,7 +47,8 @@ pub const TYPES_2014: &[&str] = &[
     "weapon-properties",
 ];
 
-/// The SRD 5.2 (2024) collections the data set carries.
+/// The SRD 5.2 (2024) collections the data set carries: no races, rules or spells tables;
+/// species, subspecies, poisons and weapon masteries instead.
 pub const TYPES_2024: &[&str] = &[
     "ability-scores",
     "alignments",

@@ -281,18 +281,39 @@ pub fn list_query(entry_type: &str, params: &Params) -> Result<ListQuery, ApiErr
     }
 }
 
+/// Names every parameter outside `allowed` as a problem.
+fn reject_unknown(params: &Params, allowed: &[&str], fields: &mut FieldErrors) {
+    for key in params.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        add(
+            fields,
+            key,
+            format!("is not a parameter here ({})", allowed.join(", ")),
+        );
+    }
+}
+
+/// For requests that take only `edition`, `packs` and the `extra` parameters: the scope, or
+/// a 422 naming each bad parameter.
+pub fn scope_only(params: &Params, extra: &[&str]) -> Result<Scope, ApiError> {
+    let mut fields = FieldErrors::new();
+    let allowed: Vec<&str> = ["edition", "packs"].iter().chain(extra).copied().collect();
+    reject_unknown(params, &allowed, &mut fields);
+    let scope = scope(params, &mut fields);
+    if fields.is_empty() {
+        Ok(scope)
+    } else {
+        Err(validation(fields))
+    }
+}
+
 /// Parses a cross-type search request.
 pub fn search_query(params: &Params) -> Result<SearchQuery, ApiError> {
     let mut fields = FieldErrors::new();
-    for key in params.keys() {
-        if !["q", "type", "limit", "edition", "packs"].contains(&key.as_str()) {
-            add(
-                &mut fields,
-                key,
-                "is not a search parameter (q, type, limit, edition, packs)",
-            );
-        }
-    }
+    reject_unknown(
+        params,
+        &["q", "type", "limit", "edition", "packs"],
+        &mut fields,
+    );
     let scope = scope(params, &mut fields);
     let q = params
         .get("q")

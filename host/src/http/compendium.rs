@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::envelope::success;
 use crate::compendium::query::{self, Scope};
 use crate::compendium::{is_known_type, types_for};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{EntrySummary, SearchHit};
 
@@ -129,23 +129,7 @@ async fn types(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let mut fields = FieldErrors::new();
-    for k in params
-        .keys()
-        .filter(|k| !["edition", "packs"].contains(&k.as_str()))
-    {
-        fields.insert(
-            k.clone(),
-            vec!["is not a parameter here (edition, packs)".into()],
-        );
-    }
-    let scope = query::scope(&params, &mut fields);
-    if !fields.is_empty() {
-        return Err(ApiError::Validation {
-            message: "invalid query parameters".into(),
-            fields,
-        });
-    }
+    let scope = query::scope_only(&params, &[])?;
     let key = cache_key("types", &params);
     cached(&state, key, async {
         let counts: BTreeMap<String, i64> = state
@@ -246,23 +230,7 @@ async fn entry(
     if !is_known_type(&entry_type) {
         return Err(unknown_type(&entry_type));
     }
-    let mut fields = FieldErrors::new();
-    for k in params
-        .keys()
-        .filter(|k| !["edition", "packs", "source"].contains(&k.as_str()))
-    {
-        fields.insert(
-            k.clone(),
-            vec!["is not a parameter here (source, edition, packs)".into()],
-        );
-    }
-    let mut scope = query::scope(&params, &mut fields);
-    if !fields.is_empty() {
-        return Err(ApiError::Validation {
-            message: "invalid query parameters".into(),
-            fields,
-        });
-    }
+    let mut scope = query::scope_only(&params, &["source"])?;
     let wanted = params.get("source").cloned();
     // Asking for a pack's variant by name makes that pack visible for this request.
     if let Some(source) = &wanted
