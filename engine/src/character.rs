@@ -64,6 +64,12 @@ pub struct Character {
     pub death_saves: DeathSaves,
     /// Monotonic counter for effect instance ids, so ids stay unique across removals.
     pub next_effect_id: u64,
+    /// Compendium `alignments` slug.
+    pub alignment: Option<String>,
+    pub details: Details,
+    /// How the ability scores were generated, when the character was made by
+    /// [`crate::creation::create`].
+    pub creation: Option<CreationRecord>,
 }
 
 impl Default for Character {
@@ -93,6 +99,9 @@ impl Default for Character {
             hit_dice_spent: BTreeMap::new(),
             death_saves: DeathSaves::default(),
             next_effect_id: 1,
+            alignment: None,
+            details: Details::default(),
+            creation: None,
         }
     }
 }
@@ -111,6 +120,28 @@ impl Character {
             .map(|c| c.level)
             .sum()
     }
+}
+
+/// The player's free text about the character.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Details {
+    pub appearance: String,
+    pub backstory: String,
+    pub personality: String,
+    pub notes: String,
+}
+
+/// How the base ability scores were generated at creation, kept so a table can audit a roll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CreationRecord {
+    /// `standard_array`, `point_buy` or `rolled`.
+    pub method: String,
+    /// The six totals the server rolled (empty unless `rolled`).
+    pub rolls: Vec<i64>,
+    /// The host's id of the stored roll.
+    pub roll_id: Option<i64>,
 }
 
 /// Levels taken in one class.

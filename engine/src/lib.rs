@@ -20,6 +20,7 @@ pub mod actions;
 pub mod character;
 pub mod check;
 pub mod compendium;
+pub mod creation;
 pub mod derive;
 pub mod diagnostic;
 pub mod effects;
