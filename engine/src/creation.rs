@@ -21,7 +21,9 @@
 //!   several groups offer (a half-elf rogue's skills) goes wherever it fits; nested choices (the
 //!   monk's "artisan's tools or a musical instrument") are flattened, each pick counting one.
 //!   Race choices include those of the race's and subrace's traits (the dwarf's tool, the
-//!   half-elf's two skills, the high elf's extra language).
+//!   half-elf's two skills, the high elf's extra language). A pick the character already has
+//!   from a fixed source (the acolyte's Insight, the elf's Perception, the human's Common) is
+//!   refused, so the player picks another from the same list.
 //! * **Equipment**: `equipment[i]` is the index of the option taken in the i-th group of the
 //!   class's `starting_equipment_options` followed by the background's. A group that is itself a
 //!   category ("druidic focus", the acolyte's holy symbol) has one option, index 0. Every option
@@ -42,11 +44,27 @@
 //! * **Ability Score Improvements** may be left unspent; at most 2 points per improvement the
 //!   class level has reached, 1 or 2 points per entry, and no score above 20 after racial
 //!   bonuses and improvements.
-//! * **Details** are free text of at most [`DETAILS_MAX`] characters each.
+//! * **Details** are free text of at most [`DETAILS_MAX`] characters each. A blank optional slug
+//!   (`"subrace": ""`) means none.
+//!
+//! A level-1 human fighter with the acolyte background (chain mail; a longsword and a shield; two
+//! handaxes; an explorer's pack; an amulet as holy symbol):
+//!
+//! ```text
+//! {"name": "Brienne", "race": "human", "class": "fighter", "background": "acolyte",
+//!  "abilities": {"method": "standard_array",
+//!                "scores": {"str": 15, "dex": 13, "con": 14, "int": 8, "wis": 12, "cha": 10}},
+//!  "proficiencies": ["skill-athletics", "skill-perception"],
+//!  "languages": ["dwarvish", "elvish", "giant"],
+//!  "equipment": [0, 0, 1, 1, 0], "extra_equipment": ["longsword", "amulet"],
+//!  "alignment": "lawful-good", "details": {"backstory": "Raised in a temple."}}
+//! ```
 //!
 //! Not covered: the half-elf's two +1 ability bonuses, the dragonborn's ancestry and the high
 //! elf's cantrip (the stored character has no field derivation reads for them yet), feats in
-//! place of improvements, and multiclassing (a new character has one class).
+//! place of improvements, multiclassing (a new character has one class), and the SRD's free
+//! replacement when two fixed sources grant the same proficiency (no SRD race and background
+//! overlap).
 
 use crate::character::{
     ABILITIES, AbilityIncrease, Character, ClassLevels, CreationRecord, Details, Item,
@@ -208,6 +226,7 @@ pub fn create(
     rolled: Option<&[i64]>,
 ) -> Result<Character, Vec<FieldError>> {
     let comp: &Compendium = &rules.compendium;
+    let req = &tidy(req);
     let mut e = Errors::default();
 
     let name = req.name.trim();
@@ -263,7 +282,7 @@ pub fn create(
         .collect();
     let finals = scores.as_ref().map(|s| final_scores(s, &races, &req.asi));
     if let Some(class) = class {
-        check_asi(comp, &mut e, req, class, level, finals.as_ref());
+        check_asi(comp, &mut e, req, level, finals.as_ref());
         check_spells(comp, &mut e, req, class, level, finals.as_ref());
     }
 
@@ -322,6 +341,25 @@ pub fn create(
     })
 }
 
+/// The request with blank optional slugs as `None` (what a form sends for "none") and empty
+/// spell lists dropped.
+fn tidy(req: &NewCharacter) -> NewCharacter {
+    let mut req = req.clone();
+    for slug in [
+        &mut req.subrace,
+        &mut req.subclass,
+        &mut req.background,
+        &mut req.alignment,
+    ] {
+        if slug.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            *slug = None;
+        }
+    }
+    req.spells.known.retain(|_, v| !v.is_empty());
+    req.spells.prepared.retain(|_, v| !v.is_empty());
+    req
+}
+
 #[derive(Default)]
 struct Errors(Vec<FieldError>);
 
@@ -351,6 +389,16 @@ fn lookup<'a>(
         e.add(field, format!("no {what} \"{slug}\" in the compendium"));
     }
     found
+}
+
+/// The word with its indefinite article: `a fighter`, `an 8th`, `an Arcane Tradition`.
+fn a(word: &str) -> String {
+    let vowel = matches!(
+        word.chars().next().map(|c| c.to_ascii_lowercase()),
+        Some('a' | 'e' | 'i' | 'o' | 'u' | '8')
+    ) || word.starts_with("11")
+        || word.starts_with("18");
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 fn name_of<'a>(v: &'a Value, slug: &'a str) -> &'a str {
@@ -396,7 +444,7 @@ fn check_subrace<'a>(
                 e.add(
                     "subrace",
                     format!(
-                        "a {} chooses a subrace: one of {}",
+                        "{} has subraces: choose one of {}",
                         req.race,
                         offered.join(", ")
                     ),
@@ -465,8 +513,9 @@ fn check_subclass(
         (None, Some(at)) if level >= at => e.add(
             "subclass",
             format!(
-                "a level-{level} {} has a {flavor} (chosen at level {at}): one of {}",
+                "a level-{level} {} has {} (chosen at level {at}): one of {}",
                 req.class,
+                a(flavor),
                 offered.join(", ")
             ),
         ),
@@ -494,8 +543,9 @@ fn check_subclass(
                 e.add(
                     "subclass",
                     format!(
-                        "a {} chooses a {flavor} at level {at}; this one is level {level}",
-                        req.class
+                        "{} chooses {} at level {at}; this one is level {level}",
+                        a(&req.class),
+                        a(flavor)
                     ),
                 );
             }
@@ -655,7 +705,6 @@ fn check_asi(
     comp: &Compendium,
     e: &mut Errors,
     req: &NewCharacter,
-    class: &Value,
     level: u32,
     finals: Option<&BTreeMap<String, Score>>,
 ) {
@@ -684,11 +733,11 @@ fn check_asi(
         .and_then(Value::as_i64)
         .unwrap_or(0);
     if points > 2 * improvements {
-        let class_name = name_of(class, &req.class);
         e.add(
             "asi",
             format!(
-                "a level-{level} {class_name} has {improvements} Ability Score Improvement{} ({} points); got {points} points",
+                "a level-{level} {} has {improvements} Ability Score Improvement{} ({} points); got {points} points",
+                req.class,
                 if improvements == 1 { "" } else { "s" },
                 2 * improvements
             ),
@@ -757,7 +806,7 @@ fn check_spells(
         } else {
             &known_field
         };
-        e.add(field.clone(), format!("a {slug} casts no spells"));
+        e.add(field.clone(), format!("{} casts no spells", a(slug)));
         return;
     };
     let starts = casting.get("level").and_then(Value::as_u64).unwrap_or(1) as u32;
@@ -769,7 +818,10 @@ fn check_spells(
         };
         e.add(
             field.clone(),
-            format!("a {slug} casts spells from level {starts}; this one is level {level}"),
+            format!(
+                "{} casts spells from level {starts}; this one is level {level}",
+                a(slug)
+            ),
         );
         return;
     }
@@ -823,8 +875,8 @@ fn check_spells(
             e.add(
                 field,
                 format!(
-                    "{name} is a {}-level spell; a level-{level} {slug} has {most}",
-                    ordinal(lvl)
+                    "{name} is {}-level spell; a level-{level} {slug} has {most}",
+                    a(&ordinal(lvl))
                 ),
             );
             return None;
@@ -846,7 +898,8 @@ fn check_spells(
             e.add(
                 field,
                 format!(
-                    "a {slug} prepares from the whole {slug} list: put {s} in {prepared_field}"
+                    "{} prepares from the whole {slug} list: put {s} in {prepared_field}",
+                    a(slug)
                 ),
             );
         } else {
@@ -872,7 +925,7 @@ fn check_spells(
         if !prepared.is_empty() {
             e.add(
                 prepared_field,
-                format!("a {slug} casts the spells it knows and prepares none"),
+                format!("{} casts the spells it knows and prepares none", a(slug)),
             );
         }
         return;
@@ -904,7 +957,10 @@ fn check_spells(
         } else if spellbook && !book.contains(s.as_str()) {
             e.add(
                 field,
-                format!("a {slug} prepares from the spellbook, and {s} is not in {known_field}"),
+                format!(
+                    "{} prepares from the spellbook, and {s} is not in {known_field}",
+                    a(slug)
+                ),
             );
         }
     }
@@ -1014,7 +1070,10 @@ fn groups(comp: &Compendium, records: &[(String, &Value)], keys: &[&str]) -> Vec
                 if let Some(from) = g.get("from") {
                     option_items(comp, from, &mut options, 0);
                 }
+                // A group cannot ask for more than it offers (and a pack's typo cannot ask for
+                // a billion).
                 let choose = g.get("choose").and_then(Value::as_u64).unwrap_or(1) as usize;
+                let choose = choose.min(options.len());
                 out.push(Group {
                     label: label.clone(),
                     choose,
@@ -1060,6 +1119,9 @@ fn option_items(comp: &Compendium, from: &Value, out: &mut Vec<(String, String)>
 }
 
 fn option_item(comp: &Compendium, o: &Value, out: &mut Vec<(String, String)>, depth: usize) {
+    if depth > NESTING_MAX {
+        return;
+    }
     match o.get("option_type").and_then(Value::as_str) {
         Some("reference") => push_reference(o.get("item").unwrap_or(&Value::Null), out),
         Some("counted_reference") => push_reference(o.get("of").unwrap_or(&Value::Null), out),
@@ -1308,6 +1370,14 @@ fn build_equipment(
                 "items for equipment choices, but no equipment choice was made",
             );
         }
+    } else if groups.is_empty() {
+        e.add(
+            "equipment",
+            format!(
+                "there is no starting equipment to choose; got {} picks",
+                req.equipment.len()
+            ),
+        );
     } else if req.equipment.len() != groups.len() {
         let descs: Vec<&str> = groups
             .iter()
@@ -1371,7 +1441,7 @@ fn build_equipment(
     let mut items: Vec<Item> = Vec::new();
     for (slug, q) in taken {
         match items.iter_mut().find(|i| i.item == slug) {
-            Some(i) => i.quantity += q,
+            Some(i) => i.quantity = i.quantity.saturating_add(q),
             None => items.push(Item {
                 item: slug,
                 quantity: q,
@@ -1474,7 +1544,7 @@ fn take_choice(
         } else {
             e.add(
                 format!("extra_equipment[{k}]"),
-                format!("{slug} is not one of {desc} (for {field})"),
+                format!("{slug} is not an option for {field} ({desc})"),
             );
         }
     }

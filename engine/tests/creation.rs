@@ -552,7 +552,10 @@ fn level_and_subclass_errors() {
     // Clerics choose their domain at level 1, wizards their tradition at 2.
     let mut w = wizard();
     w.level = 2;
-    assert!(message(&errors(&w), "subclass").contains("(chosen at level 2)"));
+    assert_eq!(
+        message(&errors(&w), "subclass"),
+        "a level-2 wizard has an Arcane Tradition (chosen at level 2): one of evocation"
+    );
 }
 
 #[test]
@@ -600,7 +603,7 @@ fn subrace_is_required_and_must_belong_to_the_race() {
     let errs = errors(&req);
     assert_eq!(
         message(&errs, "subrace"),
-        "a elf chooses a subrace: one of high-elf"
+        "elf has subraces: choose one of high-elf"
     );
     req.subrace = Some("hill-dwarf".into());
     assert_eq!(
@@ -879,7 +882,7 @@ fn equipment_errors() {
     let errs = errors(&req);
     assert_eq!(
         message(&errs, "extra_equipment[0]"),
-        "club is not one of a martial weapon (for equipment[1])"
+        "club is not an option for equipment[1] (a martial weapon)"
     );
     assert_eq!(
         message(&errs, "extra_equipment"),
@@ -938,7 +941,7 @@ fn asi_errors() {
     });
     assert_eq!(
         message(&errors(&req), "asi"),
-        "a level-6 Fighter has 2 Ability Score Improvements (4 points); got 5 points"
+        "a level-6 fighter has 2 Ability Score Improvements (4 points); got 5 points"
     );
 
     req.level = 8;
@@ -962,6 +965,122 @@ fn asi_errors() {
     req.asi = vec![plus("dex", 1)];
     assert_eq!(
         message(&errors(&req), "asi"),
-        "a level-3 Fighter has 0 Ability Score Improvements (0 points); got 1 points"
+        "a level-3 fighter has 0 Ability Score Improvements (0 points); got 1 points"
     );
+}
+
+#[test]
+fn the_request_is_json_with_defaults_and_no_unknown_fields() {
+    let req: NewCharacter = serde_json::from_value(serde_json::json!({
+        "name": "Brienne",
+        "race": "human",
+        "class": "fighter",
+        "background": "acolyte",
+        "abilities": {
+            "method": "standard_array",
+            "scores": {"str": 15, "dex": 13, "con": 14, "int": 8, "wis": 12, "cha": 10}
+        },
+        "proficiencies": ["skill-athletics", "skill-perception"],
+        "languages": ["dwarvish", "elvish", "giant"],
+        "equipment": [0, 0, 1, 1, 0],
+        "extra_equipment": ["longsword", "amulet"],
+        "alignment": "lawful-good",
+        "subrace": "",
+        "details": {"backstory": "Raised in a temple."}
+    }))
+    .expect("request");
+    assert_eq!(req.level, 0);
+    let c = create(&rules(), &req, None).expect("valid");
+    assert_eq!(c.level(), 1);
+    // A blank optional slug means none.
+    assert_eq!(c.subrace, None);
+    assert_eq!(c.details.backstory, "Raised in a temple.");
+    assert_eq!(
+        c,
+        create(&rules(), &fighter_with_backstory(), None).unwrap()
+    );
+
+    let unknown = serde_json::from_value::<NewCharacter>(serde_json::json!({"nmae": "x"}));
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `nmae`")
+    );
+    let method = serde_json::from_value::<NewCharacter>(serde_json::json!({
+        "abilities": {"method": "4d6", "scores": {}}
+    }));
+    assert!(method.is_err());
+
+    // A character stored before these fields existed still loads.
+    let old: Character = serde_json::from_str(r#"{"name": "Old", "race": "human"}"#).unwrap();
+    assert_eq!(old.alignment, None);
+    assert_eq!(old.details, Default::default());
+    assert_eq!(old.creation, None);
+}
+
+fn fighter_with_backstory() -> NewCharacter {
+    let mut f = fighter();
+    f.details.backstory = "Raised in a temple.".into();
+    f
+}
+
+#[test]
+fn prepared_casters_keep_levelled_spells_in_prepared_and_warlocks_use_pact_slots() {
+    let cleric = NewCharacter {
+        name: "Jozan".into(),
+        race: "human".into(),
+        class: "cleric".into(),
+        subclass: Some("life".into()),
+        abilities: scores(AbilityMethod::StandardArray, [14, 10, 13, 8, 15, 12]),
+        proficiencies: strings(&["skill-medicine", "skill-religion"]),
+        languages: strings(&["celestial"]),
+        spells: Spells {
+            known: BTreeMap::from([("cleric".to_string(), strings(&["sacred-flame", "bless"]))]),
+            prepared: BTreeMap::from([(
+                "cleric".to_string(),
+                strings(&["guidance", "cure-wounds", "spiritual-weapon"]),
+            )]),
+        },
+        ..NewCharacter::default()
+    };
+    let errs = errors(&cleric);
+    assert_eq!(
+        message(&errs, "spells.known.cleric[1]"),
+        "a cleric prepares from the whole cleric list: put bless in spells.prepared.cleric"
+    );
+    assert_eq!(
+        message(&errs, "spells.prepared.cleric[0]"),
+        "cantrips are not prepared: put guidance in spells.known.cleric"
+    );
+    assert_eq!(
+        message(&errs, "spells.prepared.cleric[2]"),
+        "Spiritual Weapon is a 2nd-level spell; a level-1 cleric has spell slots up to 1st level"
+    );
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+
+    // A level-11 warlock's pact slots are 5th level: a 5th-level spell is fine, a 6th is not.
+    let warlock = NewCharacter {
+        name: "Faust".into(),
+        race: "tiefling".into(),
+        class: "warlock".into(),
+        subclass: Some("fiend".into()),
+        level: 11,
+        abilities: scores(AbilityMethod::StandardArray, [8, 14, 13, 12, 10, 15]),
+        proficiencies: strings(&["skill-arcana", "skill-deception"]),
+        spells: Spells {
+            known: BTreeMap::from([(
+                "warlock".to_string(),
+                strings(&["eldritch-blast", "hold-monster", "circle-of-death"]),
+            )]),
+            ..Spells::default()
+        },
+        ..NewCharacter::default()
+    };
+    let errs = errors(&warlock);
+    assert_eq!(
+        message(&errs, "spells.known.warlock[2]"),
+        "Circle of Death is a 6th-level spell; a level-11 warlock has spell slots up to 5th level"
+    );
+    assert_eq!(errs.len(), 1, "{errs:#?}");
 }
