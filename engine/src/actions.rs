@@ -282,7 +282,8 @@ pub fn use_feature(
             feature: feature.into(),
         });
     }
-    let view = ScriptEngine::to_dynamic(&col.view).into_shared();
+    // The view as a script value was built once with the hook outputs and is shared.
+    let view = col.view_dyn.clone();
     if file.script.has("choices") {
         let raw = engine()
             .call(&file.script, "choices", vec![view.clone()])
@@ -314,12 +315,13 @@ pub fn use_feature(
             }
         }
     }
-    let sheet = derive::derive_collected(rules, c, &col);
+    // Only the resources are needed here, not the whole sheet.
+    let resources = derive::resources(rules, c, &col);
     let ctx = json!({
         "feature": feature,
         "choices": choices,
         "slots_spent": c.slots_spent,
-        "resources": sheet.resources.iter().map(|(k, r)| (k.clone(), json!({
+        "resources": resources.iter().map(|(k, r)| (k.clone(), json!({
             "max": r.max.value, "remaining": if r.unlimited { -1 } else { r.remaining }, "unlimited": r.unlimited,
         }))).collect::<Map<String, Value>>(),
     });
@@ -350,7 +352,7 @@ pub fn use_feature(
         feature: feature.into(),
     }];
     for cost in &act.cost {
-        let Some(res) = sheet.resources.get(&cost.resource) else {
+        let Some(res) = resources.get(&cost.resource) else {
             return Err(Refusal::UnknownResource {
                 resource: cost.resource.clone(),
             });
@@ -399,7 +401,7 @@ pub fn use_feature(
     let mut n = 0;
     for op in act.ops {
         n += 1;
-        run_op(&sheet, &mut next, &mut events, op, seed.wrapping_add(n))?;
+        run_op(&mut next, &mut events, op, seed.wrapping_add(n))?;
     }
     Ok(Outcome {
         character: next,
@@ -448,7 +450,6 @@ fn start_effect(
 }
 
 fn run_op(
-    sheet: &Sheet,
     c: &mut Character,
     events: &mut Vec<Event>,
     op: Operation,
@@ -508,7 +509,6 @@ fn run_op(
         }
         Operation::Note { text } => events.push(Event::Note { text }),
     }
-    let _ = sheet;
     Ok(())
 }
 

@@ -39,9 +39,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub(crate) struct SMod {
     pub m: Modifier,
-    pub pack: String,
-    pub file: String,
-    pub name: String,
+    /// The rule file (rule-set index) whose hook returned it: its pack, path and name.
+    pub src: usize,
     pub formula: Option<Formula>,
 }
 
@@ -70,6 +69,9 @@ pub(crate) struct HookOutput {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub view: Value,
+    /// The view as a script value, built once and shared by every hook call (and by
+    /// `use_feature`'s `choices` and `activate`).
+    pub view_dyn: rhai::Dynamic,
     pub hooks: HookOutput,
     /// Applicable feature files (rule set indices).
     pub features: Vec<usize>,
@@ -218,9 +220,15 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             })
         })
         .collect();
-    let hooks = run_hooks(rules, &view, &calls, &fx_args);
+    // Shared, so that passing the view to each hook is a reference count, not a deep copy; and
+    // read-only, so that no hook can change what the next one (or a later `use_feature`) reads.
+    let view_dyn = ScriptEngine::to_dynamic(&view)
+        .into_read_only()
+        .into_shared();
+    let hooks = run_hooks(rules, &view_dyn, &calls, &fx_args);
     Prepared {
         view,
+        view_dyn,
         hooks,
         features,
         conditions,
@@ -229,12 +237,10 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
 
 fn run_hooks(
     rules: &RuleSet,
-    view: &Value,
+    view_dyn: &rhai::Dynamic,
     calls: &[(usize, Option<&crate::character::ActiveEffect>)],
     fx_args: &[Option<Value>],
 ) -> HookOutput {
-    // Shared, so that passing the view to each hook is a reference count, not a deep copy.
-    let view_dyn = ScriptEngine::to_dynamic(view).into_shared();
     let mut out = HookOutput::default();
     for ((i, _), fx) in calls.iter().zip(fx_args) {
         let f = rules.file(*i);
@@ -244,7 +250,7 @@ fn run_hooks(
         }
         if f.script.has("modifiers") {
             match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
-                Ok(v) => out.add_mods(f, v),
+                Ok(v) => out.add_mods(*i, f, v),
                 Err(d) => out.diagnostics.push(d),
             }
         }
@@ -302,7 +308,7 @@ fn formula_of(
 }
 
 impl HookOutput {
-    fn add_mods(&mut self, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
+    fn add_mods(&mut self, src: usize, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
         let hook_line = f.script.hook_line("modifiers");
         for item in dyn_list(v) {
             let parsed = if item.is::<Modifier>() {
@@ -336,13 +342,7 @@ impl HookOutput {
             };
             let mut m = m;
             m.line = Some(line);
-            self.mods.push(SMod {
-                m,
-                pack: f.script.pack.clone(),
-                file: f.script.file.clone(),
-                name: f.meta.name.clone(),
-                formula,
-            });
+            self.mods.push(SMod { m, src, formula });
         }
     }
 
@@ -452,14 +452,23 @@ pub(crate) fn eval_predicate(p: &Predicate, facts: &Value) -> Tri {
     result
 }
 
-fn contribution(m: &SMod, value: Value, applied: bool) -> Contribution {
+impl SMod {
+    /// Pack, path and display name of the file that returned this modifier.
+    fn origin<'r>(&self, rules: &'r RuleSet) -> (&'r str, &'r str, &'r str) {
+        let f = rules.file(self.src);
+        (&f.script.pack, &f.script.file, &f.meta.name)
+    }
+}
+
+fn contribution(rules: &RuleSet, m: &SMod, value: Value, applied: bool) -> Contribution {
+    let (pack, file, name) = m.origin(rules);
     Contribution {
-        source: m.pack.clone(),
-        file: m.file.clone(),
+        source: pack.to_string(),
+        file: file.to_string(),
         line: m.m.line.unwrap_or(0),
         op: m.m.op.as_str().to_string(),
         value,
-        label: m.m.label.clone().unwrap_or_else(|| m.name.clone()),
+        label: m.m.label.clone().unwrap_or_else(|| name.to_string()),
         applied,
     }
 }
@@ -539,7 +548,7 @@ impl<'a> Ev<'a> {
             match m.m.op {
                 Op::Grant => {
                     let list = grants.entry(m.m.target.clone()).or_default();
-                    let c = contribution(m, json!(value), true);
+                    let c = contribution(rules, m, json!(value), true);
                     match list.iter_mut().find(|g| g.value == value) {
                         Some(g) => g.sources.push(c),
                         None => list.push(Granted {
@@ -625,10 +634,11 @@ impl<'a> Ev<'a> {
         let names: Vec<String> = sources
             .iter()
             .map(|m| {
+                let (pack, file, _) = m.origin(self.rules);
                 format!(
                     "{}/{}:{} ({} {} {})",
-                    m.pack,
-                    m.file,
+                    pack,
+                    file,
                     m.m.line.unwrap_or(0),
                     m.m.target,
                     m.m.op.as_str(),
@@ -641,7 +651,10 @@ impl<'a> Ev<'a> {
             .or_else(|| self.stack[pos..].iter().find_map(|(_, m)| *m))
             .map(|i| &self.mods[i]);
         let (pack, file, line) = at
-            .map(|m| (m.pack.as_str(), m.file.as_str(), m.m.line.unwrap_or(0)))
+            .map(|m| {
+                let (pack, file, _) = m.origin(self.rules);
+                (pack, file, m.m.line.unwrap_or(0))
+            })
             .unwrap_or(("engine", "", 0));
         let d = Diagnostic::new(
             pack,
@@ -667,9 +680,10 @@ impl<'a> Ev<'a> {
             Ok(Err(msg)) => {
                 if let Some(i) = by {
                     let m = &self.mods[i];
+                    let (pack, file, _) = m.origin(self.rules);
                     self.diagnostics.push(Diagnostic::new(
-                        &m.pack,
-                        &m.file,
+                        pack,
+                        file,
                         m.m.line.unwrap_or(0),
                         1,
                         format!("formula \"{}\": {msg}", f.source()),
@@ -1061,7 +1075,12 @@ impl<'a> Ev<'a> {
             if self.mods[*i].m.op == Op::Base {
                 bases.push((
                     v.num,
-                    vec![contribution(&self.mods[*i], num_json(v.num), true)],
+                    vec![contribution(
+                        self.rules,
+                        &self.mods[*i],
+                        num_json(v.num),
+                        true,
+                    )],
                 ));
             }
         }
@@ -1093,7 +1112,7 @@ impl<'a> Ev<'a> {
         for n in of(Op::Mul, mods, &values) {
             let (i, v) = &values[n];
             value = (value * v.num).floor();
-            explain.push(contribution(&mods[*i], num_json(v.num), true));
+            explain.push(contribution(self.rules, &mods[*i], num_json(v.num), true));
         }
         for n in of(Op::Add, mods, &values) {
             let (i, v) = &values[n];
@@ -1108,7 +1127,7 @@ impl<'a> Ev<'a> {
                 json!(s.trim_start_matches('+').trim())
             };
             dice.extend(v.dice.iter().cloned());
-            explain.push(contribution(&mods[*i], shown, true));
+            explain.push(contribution(self.rules, &mods[*i], shown, true));
         }
         let floors = of(Op::Floor, mods, &values);
         if let Some(&n) = floors
@@ -1118,7 +1137,12 @@ impl<'a> Ev<'a> {
             for &k in &floors {
                 let (i, v) = &values[k];
                 let applies = k == n && v.num > value;
-                explain.push(contribution(&mods[*i], num_json(v.num), applies));
+                explain.push(contribution(
+                    self.rules,
+                    &mods[*i],
+                    num_json(v.num),
+                    applies,
+                ));
             }
             value = value.max(values[n].1.num);
         }
@@ -1130,7 +1154,12 @@ impl<'a> Ev<'a> {
             for &k in &caps {
                 let (i, v) = &values[k];
                 let applies = k == n && v.num < value;
-                explain.push(contribution(&mods[*i], num_json(v.num), applies));
+                explain.push(contribution(
+                    self.rules,
+                    &mods[*i],
+                    num_json(v.num),
+                    applies,
+                ));
             }
             value = value.min(values[n].1.num);
         }
@@ -1142,7 +1171,7 @@ impl<'a> Ev<'a> {
         {
             for &k in &overrides {
                 let (i, v) = &values[k];
-                explain.push(contribution(&mods[*i], num_json(v.num), k == n));
+                explain.push(contribution(self.rules, &mods[*i], num_json(v.num), k == n));
             }
             value = values[n].1.num;
             dice.clear();
@@ -1157,7 +1186,7 @@ impl<'a> Ev<'a> {
                     json!(v.dice.join(" ").trim_start_matches('+'))
                 };
                 Some(Situational {
-                    contribution: contribution(&self.mods[i], shown, false),
+                    contribution: contribution(self.rules, &self.mods[i], shown, false),
                     when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
                 })
             })
@@ -1177,7 +1206,7 @@ impl<'a> Ev<'a> {
         let (idx, _) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
         let mut mode = RollMode::default();
         for i in idx {
-            let c = contribution(&self.mods[i], Value::Null, true);
+            let c = contribution(self.rules, &self.mods[i], Value::Null, true);
             if self.mods[i].m.op == Op::Advantage {
                 mode.advantage.push(c);
             } else {
@@ -1200,7 +1229,7 @@ impl<'a> Ev<'a> {
         let (_, unknown_modes) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
         for i in unknown_modes {
             situational.push(Situational {
-                contribution: contribution(&self.mods[i], Value::Null, false),
+                contribution: contribution(self.rules, &self.mods[i], Value::Null, false),
                 when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
             });
         }
@@ -1261,6 +1290,51 @@ pub(crate) const FALLBACK_SKILLS: [(&str, &str); 18] = [
     ("stealth", "dex"),
     ("survival", "wis"),
 ];
+
+/// The sheet's resources with what the character spent.
+fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String, Resource> {
+    let mut out = BTreeMap::new();
+    for r in &col.hooks.resources {
+        let max = if r.r.unlimited {
+            Stat::default()
+        } else {
+            ev.stat(&format!("resources.{}.max", r.r.id))
+        };
+        let spent = c.resources_spent.get(&r.r.id).copied().unwrap_or(0);
+        let remaining = if r.r.unlimited {
+            i64::MAX
+        } else {
+            (max.value - spent as i64).max(0)
+        };
+        out.insert(
+            r.r.id.clone(),
+            Resource {
+                id: r.r.id.clone(),
+                name: r.r.name.clone().unwrap_or_else(|| r.r.id.clone()),
+                max,
+                spent,
+                remaining,
+                unlimited: r.r.unlimited,
+                recover: r.r.recover.clone(),
+                source: r.feature.clone(),
+            },
+        );
+    }
+    out
+}
+
+/// Only the resources of the sheet (what `use_feature` checks costs against), evaluating just
+/// the stats they read. Weapon facts are set first, as in a full derivation, so a formula that
+/// reads an attack sees the same value.
+pub(crate) fn resources(
+    rules: &RuleSet,
+    c: &Character,
+    col: &Collected,
+) -> BTreeMap<String, Resource> {
+    let mut ev = Ev::new(rules, col);
+    attack_facts(&mut ev, rules, c);
+    resources_of(c, col, &mut ev)
+}
 
 /// Derives the sheet. Never fails: rule files that fail are listed in `sheet.diagnostics`.
 pub fn derive(rules: &RuleSet, character: &Character) -> Sheet {
@@ -1524,33 +1598,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
             }
         }
     }
-    // Resources.
-    for r in &col.hooks.resources {
-        let max = if r.r.unlimited {
-            Stat::default()
-        } else {
-            ev.stat(&format!("resources.{}.max", r.r.id))
-        };
-        let spent = c.resources_spent.get(&r.r.id).copied().unwrap_or(0);
-        let remaining = if r.r.unlimited {
-            i64::MAX
-        } else {
-            (max.value - spent as i64).max(0)
-        };
-        sheet.resources.insert(
-            r.r.id.clone(),
-            Resource {
-                id: r.r.id.clone(),
-                name: r.r.name.clone().unwrap_or_else(|| r.r.id.clone()),
-                max,
-                spent,
-                remaining,
-                unlimited: r.r.unlimited,
-                recover: r.r.recover.clone(),
-                source: r.feature.clone(),
-            },
-        );
-    }
+    sheet.resources = resources_of(c, col, ev);
     // Features: the rule files that apply, then compendium features without rules.
     for &i in &col.features {
         let f = rules.file(i);
