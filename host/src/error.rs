@@ -46,6 +46,10 @@ pub enum ApiError {
         details: Value,
     },
 
+    /// 428: a write that must name the version it was made against did not.
+    #[error("{message}")]
+    PreconditionRequired { message: String },
+
     /// 413: the body is larger than the configured limit.
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -125,6 +129,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation { .. } | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -146,6 +151,7 @@ impl ApiError {
             | ApiError::Unavailable { code, .. } => code,
             ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::PreconditionRequired { .. } => "VERSION_REQUIRED",
             ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::Validation { .. } => "VALIDATION_FAILED",
             ApiError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",

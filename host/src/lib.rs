@@ -3,6 +3,7 @@
 //! host owns every byte of I/O and maps engine results onto the API.
 
 pub mod auth;
+pub mod characters;
 pub mod cli;
 pub mod compendium;
 pub mod config;

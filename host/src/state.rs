@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use redis::aio::ConnectionManager;
 
 use crate::auth::{Revocations, Throttle, TokenKeys};
+use crate::characters::Characters;
 use crate::compendium::cache::ResponseCache;
 use crate::config::Config;
 use crate::rules::Rules;
@@ -28,6 +29,7 @@ struct Inner {
     throttle: Throttle,
     compendium_cache: ResponseCache,
     rules: Arc<Rules>,
+    characters: Characters,
     started: Instant,
     last_activity_write: Mutex<HashMap<i64, Instant>>,
 }
@@ -62,6 +64,7 @@ impl AppState {
             throttle,
             compendium_cache,
             rules: Arc::new(rules),
+            characters: Characters::default(),
             started: Instant::now(),
             last_activity_write: Mutex::new(HashMap::new()),
         }))
@@ -97,6 +100,11 @@ impl AppState {
 
     pub fn rules(&self) -> &Arc<Rules> {
         &self.0.rules
+    }
+
+    /// Sheet cache and write queues of characters.
+    pub fn characters(&self) -> &Characters {
+        &self.0.characters
     }
 
     /// Whether `id` names a loaded homebrew rule pack.

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod characters;
 pub mod compat;
 pub mod compendium;
 pub mod dice;
@@ -47,6 +48,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
         .merge(campaigns::router())
+        .merge(characters::router())
         .merge(compendium::router())
         .merge(compat::router())
         .merge(dice::router())

@@ -180,7 +180,7 @@ fn highlight(raw: &str) -> String {
 
 impl Store {
     /// `$n` for a JSON parameter: PostgreSQL needs the text cast to JSONB, SQLite stores text.
-    fn json_param(&self, n: usize) -> String {
+    pub(super) fn json_param(&self, n: usize) -> String {
         match self.backend {
             Backend::Sqlite => format!("${n}"),
             Backend::Postgres => format!("CAST(${n} AS JSONB)"),

@@ -7,6 +7,7 @@
 //! selected by [`Backend`].
 
 mod campaigns;
+mod characters;
 mod compendium;
 mod stats;
 mod tokens;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use campaigns::{Campaign, Invitation, Member, MembershipRefusal, Note, Role};
+pub use characters::{CampaignStatus, CharacterRow, WriteRefusal};
 pub use compendium::{EntrySummary, ReplaceStats, SearchHit, StoredEntry};
 pub use stats::Counts;
 pub use users::{NewUser, User};

@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod campaigns;
+mod characters;
 mod cli;
 mod compendium;
 mod dice;
