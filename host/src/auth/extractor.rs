@@ -66,3 +66,22 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(AuthUser { user, claims })
     }
 }
+
+/// `Option<AuthUser>`: `None` without an Authorization header; a header that is there must be
+/// valid (a bad token is still 401, never silently anonymous).
+impl axum::extract::OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::envelope::success;
+use crate::auth::AuthUser;
 use crate::compendium::query::{self, Scope};
 use crate::compendium::{is_known_type, types_for};
 use crate::error::ApiError;
@@ -117,18 +118,59 @@ fn cache_key(path: &str, params: &Params) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
+/// `?campaign=ID`: the campaign's view of the compendium — the SRD plus the homebrew packs its DM
+/// enabled — for its members. Rewrites the parameters into the `packs` they stand for, so the
+/// rest (validation, caching) is the same as for an explicit `packs` list.
+async fn campaign_scope(
+    state: &AppState,
+    auth: Option<&AuthUser>,
+    params: &mut Params,
+) -> Result<(), ApiError> {
+    let Some(raw) = params.remove("campaign") else {
+        return Ok(());
+    };
+    let auth = auth.ok_or_else(|| {
+        ApiError::unauthorized(
+            "AUTH_REQUIRED",
+            "a campaign's compendium is for its members: sign in first",
+        )
+    })?;
+    if params.contains_key("packs") {
+        return Err(ApiError::invalid_field(
+            "packs",
+            "give either campaign (its packs) or packs, not both",
+        ));
+    }
+    let id: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::invalid_field("campaign", "must be a campaign id"))?;
+    super::campaigns::membership(state, auth.user.id, id).await?;
+    let packs: Vec<String> = state
+        .store()
+        .campaign_packs(id)
+        .await?
+        .into_iter()
+        .filter(|p| state.is_homebrew_pack(p))
+        .collect();
+    params.insert("packs".into(), packs.join(","));
+    Ok(())
+}
+
 /// The compendium's types with how many entries each holds.
 #[utoipa::path(get, path = "/api/v1/compendium", tag = "compendium",
     params(("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
-           ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include")),
+           ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+           ("campaign" = Option<i64>, Query, description = "a campaign's view: the SRD plus the packs its DM enabled (members only; sign in)")),
     responses(
         (status = 200, description = "Types and counts", body = inline(super::envelope::Envelope<Types>)),
         (status = 422, description = "Bad edition or pack id", body = super::envelope::Failure),
     ))]
 async fn types(
     State(state): State<AppState>,
-    Query(params): Query<Params>,
+    auth: Option<AuthUser>,
+    Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
+    campaign_scope(&state, auth.as_ref(), &mut params).await?;
     let scope = query::scope_only(&params, &[])?;
     let key = cache_key("types", &params);
     cached(&state, key, async {
@@ -165,6 +207,7 @@ async fn types(
         ("sort" = Option<String>, Query, description = "name (default), -name, or relevance (default with q)"),
         ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
         ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+           ("campaign" = Option<i64>, Query, description = "a campaign's view: the SRD plus the packs its DM enabled (members only; sign in)"),
         ("level" = Option<i64>, Query, description = "spells, levels"),
         ("school" = Option<String>, Query, description = "spells: a magic school slug"),
         ("class" = Option<String>, Query, description = "spells, levels: a class slug"),
@@ -185,9 +228,11 @@ async fn types(
     ))]
 async fn list(
     State(state): State<AppState>,
+    auth: Option<AuthUser>,
     Path(entry_type): Path<String>,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
+    campaign_scope(&state, auth.as_ref(), &mut params).await?;
     if !is_known_type(&entry_type) {
         return Err(unknown_type(&entry_type));
     }
@@ -215,6 +260,7 @@ async fn list(
         ("source" = Option<String>, Query, description = "which variant: srd (default) or a pack id"),
         ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
         ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+           ("campaign" = Option<i64>, Query, description = "a campaign's view: the SRD plus the packs its DM enabled (members only; sign in)"),
     ),
     responses(
         (status = 200, description = "The entry", body = inline(super::envelope::Envelope<EntryDetail>)),
@@ -223,10 +269,12 @@ async fn list(
     ))]
 async fn entry(
     State(state): State<AppState>,
+    auth: Option<AuthUser>,
     Path((entry_type, slug)): Path<(String, String)>,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    campaign_scope(&state, auth.as_ref(), &mut params).await?;
     if !is_known_type(&entry_type) {
         return Err(unknown_type(&entry_type));
     }
@@ -320,6 +368,7 @@ fn with_etag(data: Box<RawValue>, headers: &HeaderMap) -> Result<Response, ApiEr
         ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
         ("edition" = Option<String>, Query, description = "2014 (default) or 2024"),
         ("packs" = Option<String>, Query, description = "comma-separated rule packs whose entries to include"),
+           ("campaign" = Option<i64>, Query, description = "a campaign's view: the SRD plus the packs its DM enabled (members only; sign in)"),
     ),
     responses(
         (status = 200, description = "Hits, best first", body = inline(super::envelope::Envelope<SearchResults>)),
@@ -327,8 +376,10 @@ fn with_etag(data: Box<RawValue>, headers: &HeaderMap) -> Result<Response, ApiEr
     ))]
 async fn search(
     State(state): State<AppState>,
-    Query(params): Query<Params>,
+    auth: Option<AuthUser>,
+    Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
+    campaign_scope(&state, auth.as_ref(), &mut params).await?;
     let q = query::search_query(&params)?;
     let key = cache_key("search", &params);
     cached(&state, key, async {

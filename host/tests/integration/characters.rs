@@ -1205,6 +1205,41 @@ async fn campaign_packs(db: Db) {
         "brawler: -5 ft per level"
     );
 
+    // The campaign's compendium shows the pack's entries to its members, and only to them.
+    let gauntlet = format!("/api/v1/compendium/equipment/spiked-gauntlet?campaign={c}");
+    let r = s.get(&gauntlet, Some(&p.observer)).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_eq!(r.data()["source"], "brawler");
+    assert_eq!(
+        s.get("/api/v1/compendium/equipment/spiked-gauntlet", None)
+            .await
+            .status,
+        404
+    );
+    let r = s.get(&gauntlet, Some(&p.outsider)).await;
+    assert_eq!((r.status, r.code()), (404, "CAMPAIGN_NOT_FOUND"));
+    let r = s.get(&gauntlet, None).await;
+    assert_eq!((r.status, r.code()), (401, "AUTH_REQUIRED"));
+    let r = s
+        .get(&format!("{gauntlet}&packs=brawler"), Some(&p.dm))
+        .await;
+    assert_eq!(r.status, 422);
+    let r = s
+        .get(
+            &format!("/api/v1/compendium/search?q=gauntlet&campaign={c}"),
+            Some(&p.player),
+        )
+        .await;
+    assert!(
+        r.data()["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["slug"] == "spiked-gauntlet"),
+        "{:#}",
+        r.body
+    );
+
     // The DM removes the character: it is back on the SRD alone, and hidden from the party.
     let r = send(
         s,
