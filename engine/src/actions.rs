@@ -283,7 +283,7 @@ pub fn use_feature(
         });
     }
     // The view as a script value was built once with the hook outputs and is shared.
-    let view = col.view_dyn.clone();
+    let view = col.view_dyn().clone();
     if file.script.has("choices") {
         let raw = engine()
             .call(&file.script, "choices", vec![view.clone()])

@@ -33,7 +33,7 @@ use crate::sheet::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A modifier with where it came from.
 #[derive(Debug, Clone)]
@@ -54,13 +54,24 @@ pub(crate) struct SRes {
     pub formula: Option<Formula>,
 }
 
-/// What the hooks returned for one view: pure functions of it, so cached per view (see
-/// [`collect`]).
+/// What one rule file's `modifiers` and `resources` hooks returned: a pure function of the
+/// view fields the file reads (and, in an effect file, of the effect's instance), so cached per
+/// rule set by those inputs (see [`prepare`]).
 #[derive(Debug, Default)]
 pub(crate) struct HookOutput {
     pub mods: Vec<SMod>,
     pub resources: Vec<SRes>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl HookOutput {
+    fn timed_out(&self) -> bool {
+        self.diagnostics.iter().any(|d| {
+            d.limit
+                .as_deref()
+                .is_some_and(|l| l.starts_with("wall-clock"))
+        })
+    }
 }
 
 /// What step 1 produces: the view, the hooks' records, the applicable feature files and the
@@ -69,16 +80,64 @@ pub(crate) struct HookOutput {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub view: Value,
-    /// The view as a script value, built once and shared by every hook call (and by
-    /// `use_feature`'s `choices` and `activate`).
-    pub view_dyn: rhai::Dynamic,
-    pub hooks: HookOutput,
+    /// The view as a script value, built when first needed (a hook that is not cached, or
+    /// `use_feature`'s `choices` and `activate`) and then shared.
+    view_dyn: OnceLock<rhai::Dynamic>,
+    /// Each applicable file's hook outputs, in call order.
+    pub outputs: Vec<Arc<HookOutput>>,
     /// Applicable feature files (rule set indices).
     pub features: Vec<usize>,
     pub conditions: Vec<String>,
 }
 
+impl Prepared {
+    /// The view as a script value: shared, so that passing it to each hook is a reference
+    /// count, not a deep copy; and read-only, so that no hook can change what the next one (or
+    /// a later `use_feature`) reads.
+    pub(crate) fn view_dyn(&self) -> &rhai::Dynamic {
+        self.view_dyn.get_or_init(|| script_view(&self.view))
+    }
+
+    /// Every modifier, in file order.
+    pub(crate) fn mods(&self) -> impl Iterator<Item = &SMod> {
+        self.outputs.iter().flat_map(|o| o.mods.iter())
+    }
+
+    /// Every resource declaration, in file order.
+    pub(crate) fn resources(&self) -> impl Iterator<Item = &SRes> {
+        self.outputs.iter().flat_map(|o| o.resources.iter())
+    }
+
+    fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.outputs.iter().flat_map(|o| o.diagnostics.iter())
+    }
+}
+
+fn script_view(view: &Value) -> rhai::Dynamic {
+    ScriptEngine::to_dynamic(view)
+        .into_read_only()
+        .into_shared()
+}
+
 pub(crate) type Collected = Arc<Prepared>;
+
+/// Feeds what serde writes into a hasher (cache keys without building the bytes).
+struct HashWriter<'a>(&'a mut DefaultHasher);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hashes a value's JSON form into `h`; false if it does not serialise.
+fn hash_json<T: serde::Serialize + ?Sized>(h: &mut DefaultHasher, v: &T) -> bool {
+    serde_json::to_writer(HashWriter(h), v).is_ok()
+}
 
 /// The parts of a character the view and the hooks see (not uses spent, slots, hit dice or
 /// death saves, which the sheet reads directly): the cache key of [`collect`].
@@ -104,6 +163,7 @@ struct ViewKey<'a> {
 }
 
 const HOOK_CACHE_CAP: usize = 4096;
+const FILE_CACHE_CAP: usize = 16384;
 
 /// Conditions with the ones they imply (paralyzed → incapacitated), in order, without repeats.
 fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
@@ -131,40 +191,35 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
 /// are not cached, as they depend on the machine's load.
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
-    let key = serde_json::to_vec(&ViewKey {
-        name: &c.name,
-        race: &c.race,
-        subrace: &c.subrace,
-        classes: &c.classes,
-        background: &c.background,
-        abilities: &c.abilities,
-        proficiencies: &c.proficiencies,
-        expertise: &c.expertise,
-        feats: &c.feats,
-        asi: &c.asi,
-        choices: &c.choices,
-        languages: &c.languages,
-        equipment: &c.equipment,
-        effects: &c.effects,
-        conditions: &c.conditions,
-        exhaustion: c.exhaustion,
-        hp: &c.hp,
-    })
-    .ok()
-    .map(|bytes| {
-        let mut h = DefaultHasher::new();
-        bytes.hash(&mut h);
-        h.finish()
-    });
+    let mut h = DefaultHasher::new();
+    let ok = hash_json(
+        &mut h,
+        &ViewKey {
+            name: &c.name,
+            race: &c.race,
+            subrace: &c.subrace,
+            classes: &c.classes,
+            background: &c.background,
+            abilities: &c.abilities,
+            proficiencies: &c.proficiencies,
+            expertise: &c.expertise,
+            feats: &c.feats,
+            asi: &c.asi,
+            choices: &c.choices,
+            languages: &c.languages,
+            equipment: &c.equipment,
+            effects: &c.effects,
+            conditions: &c.conditions,
+            exhaustion: c.exhaustion,
+            hp: &c.hp,
+        },
+    );
+    let key = ok.then(|| h.finish());
     if let Some(hit) = key.and_then(|k| rules.hook_cache.lock().ok()?.get(&k).cloned()) {
         return hit;
     }
     let prepared = Arc::new(prepare(rules, c));
-    let timed_out = prepared.hooks.diagnostics.iter().any(|d| {
-        d.limit
-            .as_deref()
-            .is_some_and(|l| l.starts_with("wall-clock"))
-    });
+    let timed_out = prepared.outputs.iter().any(|o| o.timed_out());
     if let Some(k) = key
         && !timed_out
         && let Ok(mut cache) = rules.hook_cache.lock()
@@ -211,54 +266,110 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             calls.push((i, Some(fx)));
         }
     }
-    let fx_args: Vec<Option<Value>> = calls
-        .iter()
-        .map(|(i, fx)| {
-            (rules.file(*i).meta.kind == Kind::Effect).then(|| {
-                fx.map(|x| json!({"id": x.id, "source": x.source, "data": x.data, "rounds_left": x.rounds_left}))
-                    .unwrap_or(Value::Null)
-            })
-        })
-        .collect();
-    // Shared, so that passing the view to each hook is a reference count, not a deep copy; and
-    // read-only, so that no hook can change what the next one (or a later `use_feature`) reads.
-    let view_dyn = ScriptEngine::to_dynamic(&view)
-        .into_read_only()
-        .into_shared();
-    let hooks = run_hooks(rules, &view_dyn, &calls, &fx_args);
+    let view_dyn = OnceLock::new();
+    // Each file's outputs are looked up by what they depend on: the file, the view fields it
+    // reads (all of them if its source lets the view escape) and its effect instance. A state
+    // never seen before thus only runs the hooks whose inputs changed.
+    let mut field_hashes: HashMap<&str, u64> = HashMap::new();
+    let mut field_hash = |field: &str| -> u64 {
+        if let Some(&h) = field_hashes.get(field) {
+            return h;
+        }
+        let mut h = DefaultHasher::new();
+        let v = view.get(field);
+        v.is_some().hash(&mut h);
+        if let Some(v) = v {
+            hash_json(&mut h, v);
+        }
+        let h = h.finish();
+        if let Some((k, _)) = view.as_object().and_then(|m| m.get_key_value(field)) {
+            field_hashes.insert(k.as_str(), h);
+        }
+        h
+    };
+    let mut whole_view: Option<u64> = None;
+    let mut outputs = Vec::with_capacity(calls.len());
+    for (i, fx) in calls {
+        let f = rules.file(i);
+        let fx_arg = (f.meta.kind == Kind::Effect).then(|| {
+            fx.map(|x| json!({"id": x.id, "source": x.source, "data": x.data, "rounds_left": x.rounds_left}))
+                .unwrap_or(Value::Null)
+        });
+        let mut h = DefaultHasher::new();
+        i.hash(&mut h);
+        f.script.hash.hash(&mut h);
+        let mut ok = true;
+        match f.script.view_reads() {
+            Some(fields) => {
+                for field in fields {
+                    field.hash(&mut h);
+                    field_hash(field).hash(&mut h);
+                }
+            }
+            None => {
+                let w = *whole_view.get_or_insert_with(|| {
+                    let mut w = DefaultHasher::new();
+                    ok &= hash_json(&mut w, &view);
+                    w.finish()
+                });
+                w.hash(&mut h);
+            }
+        }
+        if let Some(fx) = &fx_arg {
+            ok &= hash_json(&mut h, fx);
+        }
+        let key = ok.then(|| h.finish());
+        let cached = key.and_then(|k| rules.file_cache.lock().ok()?.get(&k).cloned());
+        let out = match cached {
+            Some(out) => out,
+            None => {
+                let view_dyn = view_dyn.get_or_init(|| script_view(&view));
+                let out = Arc::new(run_hooks(i, f, view_dyn, fx_arg.as_ref()));
+                if let Some(k) = key
+                    && !out.timed_out()
+                    && let Ok(mut cache) = rules.file_cache.lock()
+                {
+                    if cache.len() >= FILE_CACHE_CAP {
+                        cache.clear();
+                    }
+                    cache.insert(k, out.clone());
+                }
+                out
+            }
+        };
+        outputs.push(out);
+    }
     Prepared {
         view,
         view_dyn,
-        hooks,
+        outputs,
         features,
         conditions,
     }
 }
 
+/// Runs one file's `modifiers` and `resources` hooks.
 fn run_hooks(
-    rules: &RuleSet,
+    i: usize,
+    f: &crate::pack::RuleFile,
     view_dyn: &rhai::Dynamic,
-    calls: &[(usize, Option<&crate::character::ActiveEffect>)],
-    fx_args: &[Option<Value>],
+    fx: Option<&Value>,
 ) -> HookOutput {
     let mut out = HookOutput::default();
-    for ((i, _), fx) in calls.iter().zip(fx_args) {
-        let f = rules.file(*i);
-        let mut args = vec![view_dyn.clone()];
-        if let Some(fx) = fx {
-            args.push(ScriptEngine::to_dynamic(fx));
+    let mut args = vec![view_dyn.clone()];
+    if let Some(fx) = fx {
+        args.push(ScriptEngine::to_dynamic(fx));
+    }
+    if f.script.has("modifiers") {
+        match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
+            Ok(v) => out.add_mods(i, f, v),
+            Err(d) => out.diagnostics.push(d),
         }
-        if f.script.has("modifiers") {
-            match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
-                Ok(v) => out.add_mods(*i, f, v),
-                Err(d) => out.diagnostics.push(d),
-            }
-        }
-        if f.script.has("resources") {
-            match engine().call_dynamic(&f.script, "resources", args) {
-                Ok(v) => out.add_resources(f, v),
-                Err(d) => out.diagnostics.push(d),
-            }
+    }
+    if f.script.has("resources") {
+        match engine().call_dynamic(&f.script, "resources", args) {
+            Ok(v) => out.add_resources(f, v),
+            Err(d) => out.diagnostics.push(d),
         }
     }
     out
@@ -518,9 +629,9 @@ struct Cycle;
 pub(crate) struct Ev<'a> {
     rules: &'a RuleSet,
     view: &'a Value,
-    mods: &'a [SMod],
-    by_target: HashMap<&'a str, Vec<usize>>,
-    resources: HashMap<&'a str, &'a SRes>,
+    mods: Vec<&'a SMod>,
+    by_target: FastMap<&'a str, Vec<usize>>,
+    resources: FastMap<&'a str, &'a SRes>,
     /// Every value computed so far (what formulas read).
     values: FastMap<String, i64>,
     /// Computed stats with their explanations, until the sheet takes them.
@@ -535,12 +646,13 @@ pub(crate) struct Ev<'a> {
 
 impl<'a> Ev<'a> {
     pub(crate) fn new(rules: &'a RuleSet, col: &'a Collected) -> Ev<'a> {
-        let mut by_target: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, m) in col.hooks.mods.iter().enumerate() {
+        let mods: Vec<&SMod> = col.mods().collect();
+        let mut by_target: FastMap<&str, Vec<usize>> = FastMap::default();
+        for (i, m) in mods.iter().enumerate() {
             by_target.entry(m.m.target.as_str()).or_default().push(i);
         }
         let mut grants: BTreeMap<String, Vec<Granted>> = BTreeMap::new();
-        for m in &col.hooks.mods {
+        for m in &mods {
             let value = match &m.m.value {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -561,7 +673,7 @@ impl<'a> Ev<'a> {
                 _ => {}
             }
         }
-        for m in col.hooks.mods.iter().filter(|m| m.m.op == Op::Remove) {
+        for m in mods.iter().filter(|m| m.m.op == Op::Remove) {
             let value = m.m.value.as_str().unwrap_or_default();
             if let Some(list) = grants.get_mut(&m.m.target) {
                 list.retain(|g| g.value != value);
@@ -571,14 +683,9 @@ impl<'a> Ev<'a> {
         Ev {
             rules,
             view: &col.view,
-            mods: &col.hooks.mods,
+            mods,
             by_target,
-            resources: col
-                .hooks
-                .resources
-                .iter()
-                .map(|r| (r.r.id.as_str(), r))
-                .collect(),
+            resources: col.resources().map(|r| (r.r.id.as_str(), r)).collect(),
             values: FastMap::default(),
             full: FastMap::default(),
             touch_cache: FastMap::default(),
@@ -629,7 +736,7 @@ impl<'a> Ev<'a> {
             .iter()
             .filter_map(|(_, m)| *m)
             .chain(by)
-            .map(|i| &self.mods[i])
+            .map(|i| self.mods[i])
             .collect();
         let names: Vec<String> = sources
             .iter()
@@ -1100,15 +1207,16 @@ impl<'a> Ev<'a> {
                 c
             }));
         }
-        let of = |op: Op, mods: &[SMod], values: &[(usize, crate::formula::Value)]| -> Vec<usize> {
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, (i, _))| mods[*i].m.op == op)
-                .map(|(n, _)| n)
-                .collect()
-        };
-        let mods = self.mods;
+        let of =
+            |op: Op, mods: &[&SMod], values: &[(usize, crate::formula::Value)]| -> Vec<usize> {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (i, _))| mods[*i].m.op == op)
+                    .map(|(n, _)| n)
+                    .collect()
+            };
+        let mods = &self.mods;
         for n in of(Op::Mul, mods, &values) {
             let (i, v) = &values[n];
             value = (value * v.num).floor();
@@ -1294,7 +1402,7 @@ pub(crate) const FALLBACK_SKILLS: [(&str, &str); 18] = [
 /// The sheet's resources with what the character spent.
 fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String, Resource> {
     let mut out = BTreeMap::new();
-    for r in &col.hooks.resources {
+    for r in col.resources() {
         let max = if r.r.unlimited {
             Stat::default()
         } else {
@@ -1345,7 +1453,7 @@ pub fn derive(rules: &RuleSet, character: &Character) -> Sheet {
 pub(crate) fn derive_collected(rules: &RuleSet, character: &Character, col: &Collected) -> Sheet {
     let mut ev = Ev::new(rules, col);
     let mut sheet = assemble(rules, character, col, &mut ev);
-    sheet.diagnostics = col.hooks.diagnostics.clone();
+    sheet.diagnostics = col.diagnostics().cloned().collect();
     sheet.diagnostics.append(&mut ev.diagnostics);
     sheet
 }
@@ -1475,7 +1583,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     sheet.initiative = ev.roll("initiative");
     let mut speeds: Vec<String> = vec!["walk".into()];
     let mut senses: Vec<String> = Vec::new();
-    for m in &col.hooks.mods {
+    for m in col.mods() {
         if let Some(s) = m.m.target.strip_prefix("speed.")
             && !speeds.iter().any(|x| x == s)
         {
@@ -1611,9 +1719,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 file: f.script.file.clone(),
                 activation: f.meta.activation.clone(),
                 resources: col
-                    .hooks
-                    .resources
-                    .iter()
+                    .resources()
                     .filter(|r| r.feature == f.meta.id)
                     .map(|r| r.r.id.clone())
                     .collect(),

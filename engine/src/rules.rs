@@ -28,6 +28,9 @@ pub struct RuleSet {
     /// Views and hook outputs per character state (see `derive::collect`); lives as long as
     /// this rule set.
     pub(crate) hook_cache: Arc<Mutex<HashMap<u64, crate::derive::Collected>>>,
+    /// One file's hook outputs per input (the file, the view fields it reads, its effect
+    /// instance; see `derive::prepare`), shared by every character state with those inputs.
+    pub(crate) file_cache: Arc<Mutex<HashMap<u64, Arc<crate::derive::HookOutput>>>>,
 }
 
 impl RuleSet {
@@ -95,6 +98,7 @@ impl RuleSet {
         }
         let mut rs = RuleSet {
             hook_cache: Arc::new(Mutex::new(HashMap::new())),
+            file_cache: Arc::new(Mutex::new(HashMap::new())),
             skills: Arc::new(skills),
             packs,
             compendium: Arc::new(compendium),
@@ -124,6 +128,17 @@ impl RuleSet {
             }
         }
         (rs, errors)
+    }
+
+    /// Forgets every cached view and hook output (they are rebuilt on demand): the next
+    /// derivation of any state runs its hooks again. For measurements; derivations never need it.
+    pub fn clear_caches(&self) {
+        if let Ok(mut c) = self.hook_cache.lock() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.file_cache.lock() {
+            c.clear();
+        }
     }
 
     /// The effective rule file at an index.

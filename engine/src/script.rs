@@ -72,6 +72,8 @@ pub struct Script {
     ast: Arc<AST>,
     /// Hook name → line of its `fn`.
     hooks: HashMap<String, u32>,
+    /// The top-level view fields its `modifiers` and `resources` hooks can read (`None`: any).
+    reads: Option<Arc<[String]>>,
 }
 
 impl Script {
@@ -84,6 +86,237 @@ impl Script {
     pub fn hook_line(&self, hook: &str) -> u32 {
         self.hooks.get(hook).copied().unwrap_or(0)
     }
+
+    /// The top-level fields of the view (`sheet.tables`, `sheet.armor`…) that this file's
+    /// `modifiers` and `resources` hooks can read, found in the source; `None` when the view
+    /// escapes (passed whole to a function, assigned, iterated…) and any field may be read.
+    /// Their outputs are a pure function of these fields (and, in effect files, of the effect's
+    /// instance), which is what lets the derivation reuse them across character states.
+    pub fn view_reads(&self) -> Option<&[String]> {
+        self.reads.as_deref()
+    }
+}
+
+/// Functions registered below that take the view as their first argument, and the view field
+/// each reads.
+const VIEW_FNS: [(&str, &str); 3] = [
+    ("table", "tables"),
+    ("class_level", "classes"),
+    ("has_feature", "features"),
+];
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+fn ident_at(b: &[u8], i: usize) -> Option<(&str, usize)> {
+    let mut j = i;
+    while j < b.len() && is_ident(b[j]) {
+        j += 1;
+    }
+    (j > i && !b[i].is_ascii_digit())
+        .then(|| std::str::from_utf8(&b[i..j]).ok().map(|w| (w, j)))
+        .flatten()
+}
+
+/// What the use of a view variable at `start..end` reads: `Some(field)`, or `None` if the
+/// whole view escapes there.
+fn view_use(b: &[u8], start: usize, end: usize) -> Option<String> {
+    let mut j = skip_ws(b, end);
+    if b.get(j) == Some(&b'?') && matches!(b.get(j + 1), Some(b'.') | Some(b'[')) {
+        j += 1;
+    }
+    match b.get(j) {
+        Some(b'.') => {
+            let (f, k) = ident_at(b, skip_ws(b, j + 1))?;
+            if b.get(skip_ws(b, k)) == Some(&b'(') {
+                // `sheet.table(…)` is `table(sheet, …)`.
+                return VIEW_FNS
+                    .iter()
+                    .find(|(name, _)| *name == f)
+                    .map(|(_, field)| field.to_string());
+            }
+            Some(f.to_string())
+        }
+        Some(b'[') => {
+            let k = skip_ws(b, j + 1);
+            if b.get(k) != Some(&b'"') {
+                return None;
+            }
+            let close = k + 1 + b[k + 1..].iter().position(|&c| c == b'"')?;
+            let lit = std::str::from_utf8(&b[k + 1..close]).ok()?;
+            if lit.contains('\\') || b.get(skip_ws(b, close + 1)) != Some(&b']') {
+                return None;
+            }
+            Some(lit.to_string())
+        }
+        Some(b',') | Some(b')') => {
+            // First argument of a known function: `table(sheet, "rogue", "sneak_attack")`.
+            let mut p = start;
+            while p > 0 && b[p - 1].is_ascii_whitespace() {
+                p -= 1;
+            }
+            if p == 0 || b[p - 1] != b'(' {
+                return None;
+            }
+            p -= 1;
+            while p > 0 && b[p - 1].is_ascii_whitespace() {
+                p -= 1;
+            }
+            let mut q = p;
+            while q > 0 && is_ident(b[q - 1]) {
+                q -= 1;
+            }
+            let name = std::str::from_utf8(&b[q..p]).ok()?;
+            if q > 0 && b[q - 1] == b'.' {
+                return None;
+            }
+            VIEW_FNS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, field)| field.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The view fields the source reads through any of `names` (the hooks' view parameters), or
+/// `None` if the view may escape. Conservative: comments, string literals and the text of
+/// backtick strings are skipped (their `${…}` parts are code), and anything this scanner does
+/// not understand counts as reading the whole view.
+fn view_reads(src: &str, names: &[&str]) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    if names.is_empty() {
+        return Some(out);
+    }
+    if src.contains("#\"") {
+        return None; // raw strings are not lexed here
+    }
+    let b = src.as_bytes();
+    let end = scan_code(b, 0, false, names, &mut out)?;
+    if end != b.len() {
+        return None;
+    }
+    out.sort();
+    Some(out)
+}
+
+/// Scans code from `i` to the end (or, `in_braces`, to the `}` closing an interpolation, whose
+/// position is returned), adding what the view variables read to `out`.
+fn scan_code(
+    b: &[u8],
+    mut i: usize,
+    in_braces: bool,
+    names: &[&str],
+    out: &mut Vec<String>,
+) -> Option<usize> {
+    let mut depth = 0usize;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            // Block comments nest in Rhai.
+            let mut nested = 0;
+            loop {
+                if i + 1 >= b.len() {
+                    return None;
+                }
+                if b[i] == b'/' && b[i + 1] == b'*' {
+                    nested += 1;
+                    i += 2;
+                } else if b[i] == b'*' && b[i + 1] == b'/' {
+                    nested -= 1;
+                    i += 2;
+                    if nested == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        if c == b'"' || c == b'\'' {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return None,
+                    Some(b'\\') => i += 2,
+                    Some(&q) if q == c => break,
+                    Some(_) => i += 1,
+                }
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'`' {
+            // Text up to the closing backtick; `${…}` parts are code.
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return None,
+                    Some(b'`') => break,
+                    Some(b'$') if b.get(i + 1) == Some(&b'{') => {
+                        i = scan_code(b, i + 2, true, names, out)? + 1;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            i += 1;
+            continue;
+        }
+        if in_braces {
+            if c == b'{' {
+                depth += 1;
+            } else if c == b'}' {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+        }
+        if is_ident(c) {
+            let Some((w, end)) = ident_at(b, i) else {
+                // A number: skip it whole.
+                while i < b.len() && is_ident(b[i]) {
+                    i += 1;
+                }
+                continue;
+            };
+            if w == "fn" {
+                // A declaration's parameter list names the view; it does not read it.
+                if let Some((_, e)) = ident_at(b, skip_ws(b, end)) {
+                    let k = skip_ws(b, e);
+                    if b.get(k) == Some(&b'(') {
+                        i = k + b[k..].iter().position(|&c| c == b')')? + 1;
+                        continue;
+                    }
+                }
+            } else if names.contains(&w) {
+                let field = view_use(b, i, end)?;
+                if !out.contains(&field) {
+                    out.push(field);
+                }
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    // An interpolation must end with its `}`.
+    (!in_braces).then_some(i)
 }
 
 /// The engine and its AST cache.
@@ -202,15 +435,24 @@ impl ScriptEngine {
             }
         };
         let mut hooks = HashMap::new();
+        let mut view_names: Vec<&str> = Vec::new();
         for f in ast.iter_functions() {
             hooks.insert(f.name.to_string(), fn_line(src, f.name));
+            if matches!(f.name, "modifiers" | "resources")
+                && let Some(p) = f.params.first()
+                && !view_names.contains(p)
+            {
+                view_names.push(p);
+            }
         }
+        let reads = view_reads(src, &view_names).map(Arc::from);
         Ok(Script {
             pack: pack.to_string(),
             file: file.to_string(),
             hash,
             ast,
             hooks,
+            reads,
         })
     }
 
@@ -852,6 +1094,47 @@ mod tests {
         let e = run("fn f() {\n  undefined_var\n}", "f").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         assert!(run("fn f() { eval(\"1\") }", "f").is_err());
+    }
+
+    #[test]
+    fn view_reads_are_found_conservatively() {
+        let reads = |src: &str| {
+            engine()
+                .compile("t", "t.rhai", src)
+                .unwrap()
+                .view_reads()
+                .map(|r| r.join(","))
+        };
+        let src = "// the sheet cannot know\nfn modifiers(sheet, fx) {\n  let a = sheet.armor; /* sheet */\n  if sheet?.shield.worn { [] } else { [add(\"x\", table(sheet, \"r\", \"c\"))] }\n}\nfn resources(s) { [resource(\"r\", `${s[\"level\"]}`, [])] }\nfn activate(sheet, ctx) { ctx.x(sheet.race) }";
+        assert_eq!(
+            reads(src).as_deref(),
+            Some("armor,level,race,shield,tables")
+        );
+        assert_eq!(
+            reads("fn modifiers(v) { v.class_level(\"x\"); \"v) not code\"; [] }").as_deref(),
+            Some("classes")
+        );
+        assert_eq!(reads("fn meta() { #{} }").as_deref(), Some(""));
+        assert_eq!(
+            reads(
+                "fn modifiers(sheet) { `can't ${ #{ a: sheet.armor }.a.name } ${sheet[\"hp\"]}` }"
+            )
+            .as_deref(),
+            Some("armor,hp")
+        );
+        for escapes in [
+            "fn modifiers(sheet) { let s = sheet; [] }",
+            "fn modifiers(sheet) { helper(sheet) }",
+            "fn modifiers(sheet) { sheet.keys() }",
+            "fn modifiers(sheet) { sheet[\"a\" + \"b\"] }",
+            "fn modifiers(sheet) { for x in sheet { } [] }",
+            "fn modifiers(sheet) { let f = |x| x; f.call(sheet) }",
+            "fn modifiers(sheet) { `${sheet}` }",
+            "fn modifiers(sheet) { `can't ${ 1 }`; let s = sheet; 'a' }",
+            "fn modifiers(sheet) { `a ${ #{ x: `b ${ sheet }` }.x }` }",
+        ] {
+            assert_eq!(reads(escapes), None, "{escapes}");
+        }
     }
 
     #[test]
