@@ -39,6 +39,8 @@ pub enum Sort {
 pub struct Scope {
     pub edition: String,
     pub sources: Vec<String>,
+    /// Leave out the entries this campaign's DM hid (a member's view of the campaign).
+    pub hidden_in: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +123,7 @@ pub fn scope(params: &Params, fields: &mut FieldErrors) -> Scope {
     Scope {
         edition: edition.to_string(),
         sources,
+        hidden_in: None,
     }
 }
 

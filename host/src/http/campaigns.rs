@@ -5,6 +5,7 @@
 //! exists (404, never 403); a member whose role is too low gets 403.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -29,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accept_invitation))
         .routes(routes!(decline_invitation))
         .routes(routes!(get_packs, put_packs))
+        .routes(routes!(hidden_entries))
+        .routes(routes!(hide_entry, show_entry))
         .routes(routes!(list_notes, create_note))
         .routes(routes!(update_note, delete_note))
 }
@@ -579,6 +582,99 @@ async fn put_packs(
     }
     state.store().set_campaign_packs(id, &packs).await?;
     Ok(Data(Packs { packs }))
+}
+
+/// A compendium entry the DM hid from the campaign's other members.
+#[derive(Serialize, ToSchema)]
+pub struct HiddenEntry {
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub slug: String,
+}
+
+/// The compendium entries hidden from the campaign's members (the DM).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/hidden-entries", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "Hidden entries", body = inline(super::envelope::Envelope<Vec<HiddenEntry>>)),
+              (status = 403, description = "Not the DM", body = super::envelope::Failure),
+              (status = 404, description = "Not found", body = super::envelope::Failure)))]
+async fn hidden_entries(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Data<Vec<HiddenEntry>>, ApiError> {
+    as_dm(&state, auth.user.id, id, "see hidden entries").await?;
+    let hidden = state.store().hidden_entries(id).await?;
+    Ok(Data(
+        hidden
+            .into_iter()
+            .map(|(entry_type, slug)| HiddenEntry { entry_type, slug })
+            .collect(),
+    ))
+}
+
+/// Hide a compendium entry from the campaign's members: in the campaign's compendium view
+/// (`?campaign=`) it exists for the DM alone.
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/hidden-entries/{type}/{slug}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path), ("type" = String, Path), ("slug" = String, Path)),
+    responses((status = 204, description = "Hidden"),
+              (status = 403, description = "Not the DM", body = super::envelope::Failure),
+              (status = 404, description = "No such campaign, or no such entry in its compendium (`ENTRY_NOT_FOUND`)", body = super::envelope::Failure)))]
+async fn hide_entry(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((id, entry_type, slug)): Path<(i64, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    as_dm(&state, auth.user.id, id, "hide entries").await?;
+    let mut sources = vec![crate::compendium::SRD_SOURCE.to_string()];
+    sources.extend(state.store().campaign_packs(id).await?);
+    let scope = crate::compendium::query::Scope {
+        edition: crate::compendium::DEFAULT_EDITION.to_string(),
+        sources,
+        hidden_in: None,
+    };
+    let found = state
+        .store()
+        .get_entry_variants(&entry_type, &slug, &scope)
+        .await?;
+    if found.is_empty() {
+        return Err(ApiError::not_found(
+            "ENTRY_NOT_FOUND",
+            format!("the campaign's compendium has no {entry_type} {slug:?}"),
+        ));
+    }
+    state
+        .store()
+        .set_entry_hidden(id, &entry_type, &slug, true)
+        .await?;
+    state.compendium_cache().invalidate().await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Show a hidden entry to the campaign's members again.
+#[utoipa::path(delete, path = "/api/v1/campaigns/{id}/hidden-entries/{type}/{slug}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = i64, Path), ("type" = String, Path), ("slug" = String, Path)),
+    responses((status = 204, description = "Shown again"),
+              (status = 403, description = "Not the DM", body = super::envelope::Failure),
+              (status = 404, description = "Not hidden (`NOT_HIDDEN`)", body = super::envelope::Failure)))]
+async fn show_entry(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((id, entry_type, slug)): Path<(i64, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    as_dm(&state, auth.user.id, id, "show hidden entries").await?;
+    if !state
+        .store()
+        .set_entry_hidden(id, &entry_type, &slug, false)
+        .await?
+    {
+        return Err(ApiError::not_found(
+            "NOT_HIDDEN",
+            format!("{entry_type} {slug:?} is not hidden in this campaign"),
+        ));
+    }
+    state.compendium_cache().invalidate().await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -46,6 +46,7 @@ fn scope(edition: &str) -> Scope {
     Scope {
         edition: edition.to_string(),
         sources: vec![SRD_SOURCE.to_string()],
+        hidden_in: None,
     }
 }
 

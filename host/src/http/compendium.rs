@@ -19,7 +19,7 @@ use crate::compendium::query::{self, Scope};
 use crate::compendium::{is_known_type, types_for};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{EntrySummary, SearchHit};
+use crate::store::{EntrySummary, Role, SearchHit};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -121,13 +121,16 @@ fn cache_key(path: &str, params: &Params) -> String {
 /// `?campaign=ID`: the campaign's view of the compendium — the SRD plus the homebrew packs its DM
 /// enabled — for its members. Rewrites the parameters into the `packs` they stand for, so the
 /// rest (validation, caching) is the same as for an explicit `packs` list.
+///
+/// Returns the campaign whose hidden entries the caller must not see (members who are not its
+/// DM), for [`Scope::hidden_in`].
 async fn campaign_scope(
     state: &AppState,
     auth: Option<&AuthUser>,
     params: &mut Params,
-) -> Result<(), ApiError> {
+) -> Result<Option<i64>, ApiError> {
     let Some(raw) = params.remove("campaign") else {
-        return Ok(());
+        return Ok(None);
     };
     let auth = auth.ok_or_else(|| {
         ApiError::unauthorized(
@@ -144,7 +147,7 @@ async fn campaign_scope(
     let id: i64 = raw
         .parse()
         .map_err(|_| ApiError::invalid_field("campaign", "must be a campaign id"))?;
-    super::campaigns::membership(state, auth.user.id, id).await?;
+    let (_, role) = super::campaigns::membership(state, auth.user.id, id).await?;
     let packs: Vec<String> = state
         .store()
         .campaign_packs(id)
@@ -153,7 +156,16 @@ async fn campaign_scope(
         .filter(|p| state.is_homebrew_pack(p))
         .collect();
     params.insert("packs".into(), packs.join(","));
-    Ok(())
+    Ok((role != Role::Dm).then_some(id))
+}
+
+/// The cache key of a response, told apart for views that leave out a campaign's hidden entries.
+fn scoped_key(path: &str, params: &Params, hidden_in: Option<i64>) -> String {
+    let key = cache_key(path, params);
+    match hidden_in {
+        Some(c) => format!("{key}#hidden-in-{c}"),
+        None => key,
+    }
 }
 
 /// The compendium's types with how many entries each holds.
@@ -170,9 +182,10 @@ async fn types(
     auth: Option<AuthUser>,
     Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    campaign_scope(&state, auth.as_ref(), &mut params).await?;
-    let scope = query::scope_only(&params, &[])?;
-    let key = cache_key("types", &params);
+    let hidden_in = campaign_scope(&state, auth.as_ref(), &mut params).await?;
+    let mut scope = query::scope_only(&params, &[])?;
+    scope.hidden_in = hidden_in;
+    let key = scoped_key("types", &params, hidden_in);
     cached(&state, key, async {
         let counts: BTreeMap<String, i64> = state
             .store()
@@ -232,12 +245,13 @@ async fn list(
     Path(entry_type): Path<String>,
     Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    campaign_scope(&state, auth.as_ref(), &mut params).await?;
+    let hidden_in = campaign_scope(&state, auth.as_ref(), &mut params).await?;
     if !is_known_type(&entry_type) {
         return Err(unknown_type(&entry_type));
     }
-    let q = query::list_query(&entry_type, &params)?;
-    let key = cache_key(&format!("list/{entry_type}"), &params);
+    let mut q = query::list_query(&entry_type, &params)?;
+    q.scope.hidden_in = hidden_in;
+    let key = scoped_key(&format!("list/{entry_type}"), &params, hidden_in);
     cached(&state, key, async {
         let (items, total) = state.store().list_entries(&q).await?;
         Ok(Page {
@@ -274,11 +288,12 @@ async fn entry(
     Query(mut params): Query<Params>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    campaign_scope(&state, auth.as_ref(), &mut params).await?;
+    let hidden_in = campaign_scope(&state, auth.as_ref(), &mut params).await?;
     if !is_known_type(&entry_type) {
         return Err(unknown_type(&entry_type));
     }
     let mut scope = query::scope_only(&params, &["source"])?;
+    scope.hidden_in = hidden_in;
     let wanted = params.get("source").cloned();
     // Asking for a pack's variant by name makes that pack visible for this request.
     if let Some(source) = &wanted
@@ -286,7 +301,7 @@ async fn entry(
     {
         scope.sources.push(source.clone());
     }
-    let key = cache_key(&format!("entry/{entry_type}/{slug}"), &params);
+    let key = scoped_key(&format!("entry/{entry_type}/{slug}"), &params, hidden_in);
     let data = cached(
         &state,
         key,
@@ -379,9 +394,10 @@ async fn search(
     auth: Option<AuthUser>,
     Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    campaign_scope(&state, auth.as_ref(), &mut params).await?;
-    let q = query::search_query(&params)?;
-    let key = cache_key("search", &params);
+    let hidden_in = campaign_scope(&state, auth.as_ref(), &mut params).await?;
+    let mut q = query::search_query(&params)?;
+    q.scope.hidden_in = hidden_in;
+    let key = scoped_key("search", &params, hidden_in);
     cached(&state, key, async {
         let hits = state.store().search_entries(&q).await?;
         Ok(SearchResults {

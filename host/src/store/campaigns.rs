@@ -491,6 +491,52 @@ impl Store {
         Ok(())
     }
 
+    /// The compendium entries the campaign's DM hid, as `(type, slug)`.
+    pub async fn hidden_entries(&self, campaign_id: i64) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT entry_type, slug FROM campaign_hidden_entries WHERE campaign_id = $1 \
+             ORDER BY entry_type, slug",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("entry_type")?, r.try_get("slug")?)))
+            .collect()
+    }
+
+    /// Hides an entry in the campaign (again is fine) or shows it; whether anything changed.
+    pub async fn set_entry_hidden(
+        &self,
+        campaign_id: i64,
+        entry_type: &str,
+        slug: &str,
+        hidden: bool,
+    ) -> StoreResult<bool> {
+        let done = if hidden {
+            sqlx::query(
+                "INSERT INTO campaign_hidden_entries (campaign_id, entry_type, slug, hidden_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(campaign_id)
+            .bind(entry_type)
+            .bind(slug)
+            .bind(now())
+            .execute(&self.pool)
+            .await?
+        } else {
+            sqlx::query(
+                "DELETE FROM campaign_hidden_entries WHERE campaign_id = $1 AND entry_type = $2 AND slug = $3",
+            )
+            .bind(campaign_id)
+            .bind(entry_type)
+            .bind(slug)
+            .execute(&self.pool)
+            .await?
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn create_note(
         &self,
         campaign_id: i64,

@@ -114,7 +114,7 @@ impl Sql {
         q
     }
 
-    /// `AND e.edition = … AND e.source IN (…)`.
+    /// `AND e.edition = … AND e.source IN (…)`, and not hidden in the campaign when asked.
     fn scope(&mut self, scope: &Scope) -> &mut Self {
         self.push(" AND e.edition = ")
             .text(scope.edition.clone())
@@ -125,7 +125,15 @@ impl Sql {
             }
             self.text(s.clone());
         }
-        self.push(")")
+        self.push(")");
+        if let Some(campaign) = scope.hidden_in {
+            self.push(
+                " AND NOT EXISTS (SELECT 1 FROM campaign_hidden_entries h WHERE h.campaign_id = ",
+            )
+            .bind(Bind::Int(campaign))
+            .push(" AND h.entry_type = e.entry_type AND h.slug = e.slug)");
+        }
+        self
     }
 }
 

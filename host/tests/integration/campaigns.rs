@@ -313,6 +313,19 @@ async fn access_matrix(db: Db) {
             [200, 403, 403, 404, 401],
         ),
         (
+            "GET",
+            format!("/api/v1/campaigns/{c}/hidden-entries"),
+            None,
+            [200, 403, 403, 404, 401],
+        ),
+        (
+            "PUT",
+            // No SRD imported on this server: the DM is told the entry does not exist.
+            format!("/api/v1/campaigns/{c}/hidden-entries/spells/fireball"),
+            None,
+            [404, 403, 403, 404, 401],
+        ),
+        (
             "PATCH",
             format!("/api/v1/campaigns/{c}"),
             Some(json!({"description": "x"})),

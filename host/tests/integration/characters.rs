@@ -1240,6 +1240,76 @@ async fn campaign_packs(db: Db) {
         r.body
     );
 
+    // The DM hides the gauntlet: it is gone from the members' view, and still in the DM's.
+    let hide = format!("/api/v1/campaigns/{c}/hidden-entries/equipment/spiked-gauntlet");
+    let r = send(s, "PUT", &hide, None, Some(&p.player), None).await;
+    assert_eq!(r.status, 403);
+    let r = send(
+        s,
+        "PUT",
+        &format!("/api/v1/campaigns/{c}/hidden-entries/equipment/no-such-thing"),
+        None,
+        Some(&p.dm),
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (404, "ENTRY_NOT_FOUND"));
+    let r = send(s, "PUT", &hide, None, Some(&p.dm), None).await;
+    assert_eq!(r.status, 204, "{:#}", r.body);
+    let r = s
+        .get(
+            &format!("/api/v1/campaigns/{c}/hidden-entries"),
+            Some(&p.dm),
+        )
+        .await;
+    assert_eq!(
+        r.data(),
+        &json!([{"type": "equipment", "slug": "spiked-gauntlet"}])
+    );
+    assert_eq!(s.get(&gauntlet, Some(&p.player)).await.status, 404);
+    assert_eq!(s.get(&gauntlet, Some(&p.dm)).await.status, 200);
+    let search = format!("/api/v1/compendium/search?q=gauntlet&campaign={c}");
+    let r = s.get(&search, Some(&p.observer)).await;
+    assert!(
+        !r.data()["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["slug"] == "spiked-gauntlet"),
+        "{:#}",
+        r.body
+    );
+    let list = format!("/api/v1/compendium/equipment?q=gauntlet&campaign={c}");
+    let r = s.get(&list, Some(&p.player)).await;
+    assert!(
+        !r.data()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["slug"] == "spiked-gauntlet"),
+        "{:#}",
+        r.body
+    );
+    let r = s.get(&list, Some(&p.dm)).await;
+    assert!(
+        r.data()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["slug"] == "spiked-gauntlet"),
+        "{:#}",
+        r.body
+    );
+    let r = send(s, "DELETE", &hide, None, Some(&p.dm), None).await;
+    assert_eq!(r.status, 204);
+    let r = send(s, "DELETE", &hide, None, Some(&p.dm), None).await;
+    assert_eq!((r.status, r.code()), (404, "NOT_HIDDEN"));
+    assert_eq!(
+        s.get(&gauntlet, Some(&p.player)).await.status,
+        200,
+        "shown again"
+    );
+
     // The DM removes the character: it is back on the SRD alone, and hidden from the party.
     let r = send(
         s,
