@@ -88,6 +88,9 @@ pub(crate) struct Prepared {
     /// Applicable feature files (rule set indices).
     pub features: Vec<usize>,
     pub conditions: Vec<String>,
+    /// The sheet of this state without the play state the key leaves out (see
+    /// [`with_play_state`]), kept once the state is derived a second time.
+    sheet: OnceLock<Sheet>,
 }
 
 impl Prepared {
@@ -162,7 +165,8 @@ struct ViewKey<'a> {
     hp: &'a crate::character::HitPoints,
 }
 
-const HOOK_CACHE_CAP: usize = 4096;
+/// States kept per rule set (each with its view and, once derived twice, its sheet).
+const HOOK_CACHE_CAP: usize = 2048;
 const FILE_CACHE_CAP: usize = 16384;
 
 /// Conditions with the ones they imply (paralyzed → incapacitated), in order, without repeats.
@@ -191,6 +195,11 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
 /// are not cached, as they depend on the machine's load.
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
+    collect_state(rules, c).0
+}
+
+/// [`collect`], and whether the state was seen before.
+fn collect_state(rules: &RuleSet, c: &Character) -> (Collected, bool) {
     let mut h = DefaultHasher::new();
     let ok = hash_json(
         &mut h,
@@ -216,7 +225,7 @@ pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     );
     let key = ok.then(|| h.finish());
     if let Some(hit) = key.and_then(|k| rules.hook_cache.lock().ok()?.get(&k).cloned()) {
-        return hit;
+        return (hit, true);
     }
     let prepared = Arc::new(prepare(rules, c));
     let timed_out = prepared.outputs.iter().any(|o| o.timed_out());
@@ -229,7 +238,7 @@ pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
         }
         cache.insert(k, prepared.clone());
     }
-    prepared
+    (prepared, false)
 }
 
 fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
@@ -345,6 +354,7 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
         outputs,
         features,
         conditions,
+        sheet: OnceLock::new(),
     }
 }
 
@@ -1445,9 +1455,59 @@ pub(crate) fn resources(
 }
 
 /// Derives the sheet. Never fails: rule files that fail are listed in `sheet.diagnostics`.
+///
+/// A state derived before (re-reading a sheet, spending a use or a slot) is answered from the
+/// sheet kept with its cached hook outputs, with the play state laid over it; the first time a
+/// state is derived, nothing extra is kept, so that a new state costs no copy.
 pub fn derive(rules: &RuleSet, character: &Character) -> Sheet {
-    let col = collect(rules, character);
-    derive_collected(rules, character, &col)
+    let (col, seen) = collect_state(rules, character);
+    if !seen && col.sheet.get().is_none() {
+        return derive_collected(rules, character, &col);
+    }
+    let base = col
+        .sheet
+        .get_or_init(|| derive_collected(rules, &without_play_state(character), &col));
+    with_play_state(base.clone(), character)
+}
+
+/// The character without what the per-state cache key leaves out and the sheet only copies:
+/// uses, slots and hit dice spent, spells, death saves.
+fn without_play_state(c: &Character) -> Character {
+    Character {
+        spells: Default::default(),
+        resources_spent: Default::default(),
+        slots_spent: Default::default(),
+        hit_dice_spent: Default::default(),
+        death_saves: Default::default(),
+        ..c.clone()
+    }
+}
+
+/// Lays the play state over a sheet assembled without it: the same values `assemble` gives
+/// with it (nothing else on the sheet reads these fields).
+fn with_play_state(mut sheet: Sheet, c: &Character) -> Sheet {
+    for (die, e) in sheet.hit_dice.iter_mut() {
+        e.spent = c.hit_dice_spent.get(die).copied().unwrap_or(0).min(e.total);
+        e.remaining = e.total - e.spent;
+    }
+    for (class, s) in sheet.spellcasting.iter_mut() {
+        s.prepared = c.spells.prepared.get(class).cloned().unwrap_or_default();
+        s.known = c.spells.known.get(class).cloned().unwrap_or_default();
+    }
+    for (n, slot) in sheet.slots.iter_mut() {
+        slot.spent = c.slots_spent.get(n).copied().unwrap_or(0);
+        slot.remaining = (slot.max - slot.spent as i64).max(0);
+    }
+    for (id, r) in sheet.resources.iter_mut() {
+        r.spent = c.resources_spent.get(id).copied().unwrap_or(0);
+        r.remaining = if r.unlimited {
+            i64::MAX
+        } else {
+            (r.max.value - r.spent as i64).max(0)
+        };
+    }
+    sheet.death_saves = c.death_saves.clone();
+    sheet
 }
 
 pub(crate) fn derive_collected(rules: &RuleSet, character: &Character, col: &Collected) -> Sheet {
