@@ -38,7 +38,7 @@ echo "created ${#IDS[@]} level-20 barbarians (ids ${IDS[0]}…${IDS[-1]})"
 
 LUA=$DIR/use.lua
 cat > "$LUA" <<LUA
-local ids = { ${IDS[*]// /, } }
+local ids = { $(IFS=,; echo "${IDS[*]}") }
 local n = 0
 request = function()
   n = n + 1

@@ -247,20 +247,34 @@ where
             return Err(stale(id, row.version));
         }
         let packs = packs_for(state, &row).await?;
-        let (rules, _) = ruleset(state, &packs)?;
+        let (rules, generation) = ruleset(state, &packs)?;
         let current = parse(&row)?;
         let run = action.clone();
-        let applied = tokio::task::spawn_blocking(move || run(&rules, &current))
-            .await
-            .map_err(anyhow::Error::from)??;
-        let data = serde_json::to_string(&applied.character).map_err(anyhow::Error::from)?;
+        // The new state's sheet is derived here too, off the async workers, so the answer (and
+        // the next read) find it in the cache.
+        let (applied, data, sheet) = tokio::task::spawn_blocking(move || {
+            let applied = run(&rules, &current)?;
+            let data = serde_json::to_string(&applied.character).map_err(anyhow::Error::from)?;
+            let sheet = grimoire_engine::derive::derive(&rules, &applied.character);
+            let sheet = serde_json::value::to_raw_value(&sheet).map_err(anyhow::Error::from)?;
+            Ok::<_, ApiError>((applied, data, Arc::<RawValue>::from(sheet)))
+        })
+        .await
+        .map_err(anyhow::Error::from)??;
         let name = applied.character.name.clone();
-        match state
-            .store()
-            .update_character(id, row.version, &name, &data)
-            .await?
-        {
-            Ok(row) => return Ok((row, applied.events, applied.extra)),
+        match state.store().update_character(&row, &name, data).await? {
+            Ok(written) => {
+                state.characters().sheets.insert(
+                    SheetKey {
+                        id,
+                        version: written.version,
+                        generation,
+                        packs,
+                    },
+                    sheet,
+                );
+                return Ok((written, applied.events, applied.extra));
+            }
             Err(WriteRefusal::Missing) => return Err(not_found(id)),
             Err(WriteRefusal::Stale { current }) if expected.is_some() => {
                 return Err(stale(id, current));

@@ -155,28 +155,36 @@ impl Store {
         rows.iter().map(character).collect()
     }
 
-    /// Replaces name and data if the stored version is still `expected`, bumping it.
+    /// Replaces name and data of `row` if the stored version is still the one `row` holds,
+    /// bumping it; returns the row as stored.
     pub async fn update_character(
         &self,
-        id: i64,
-        expected: i64,
+        row: &CharacterRow,
         name: &str,
-        data: &str,
+        data: String,
     ) -> StoreResult<Result<CharacterRow, WriteRefusal>> {
-        let updated = sqlx::query(&format!(
+        let written = sqlx::query(&format!(
             "UPDATE characters SET name = $1, data = {}, version = version + 1, updated_at = $3 \
-             WHERE id = $4 AND version = $5",
+             WHERE id = $4 AND version = $5 RETURNING version, updated_at",
             self.json_param(2)
         ))
         .bind(name)
-        .bind(data)
+        .bind(data.as_str())
         .bind(now())
-        .bind(id)
-        .bind(expected)
-        .execute(&self.pool)
+        .bind(row.id)
+        .bind(row.version)
+        .fetch_optional(&self.pool)
         .await?;
-        self.after_versioned_write(id, updated.rows_affected())
-            .await
+        match written {
+            Some(w) => Ok(Ok(CharacterRow {
+                name: name.to_string(),
+                data,
+                version: w.try_get("version")?,
+                updated_at: w.try_get("updated_at")?,
+                ..row.clone()
+            })),
+            None => self.after_versioned_write(row.id, 0).await,
+        }
     }
 
     /// Moves a character into (or out of, with `None`) a campaign, if still at `expected`.
