@@ -629,6 +629,9 @@ fn ability_name(ab: &str) -> &'static str {
 /// keys are ours, not an attacker's).
 type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
 
+/// The groups a stat belongs to (`checks`, `checks.dex`): at most two, usually static.
+type Groups = smallvec::SmallVec<[std::borrow::Cow<'static, str>; 2]>;
+
 /// Modifier indices (usually a handful: no allocation).
 type Idx = smallvec::SmallVec<[usize; 8]>;
 
@@ -837,18 +840,16 @@ impl<'a> Ev<'a> {
     }
 
     /// The groups a stat belongs to (no facts).
-    fn group_names(&self, key: &str) -> Vec<String> {
+    fn group_names(&self, key: &str) -> Groups {
         let mut parts = key.split('.');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("saves"), Some(_), None) => vec!["saves".into()],
-            (Some("checks"), Some(_), None) => vec!["checks".into()],
-            (Some("attacks"), Some(_), None) => vec!["attacks".into()],
-            (Some("damage"), Some(_), None) => vec!["damage".into()],
-            (Some("spell"), Some(_), Some("dc")) => vec!["spell.dc".into()],
-            (Some("spell"), Some(_), Some("attack")) => {
-                vec!["attacks".into(), "spell.attack".into()]
-            }
-            (Some("initiative"), None, None) => vec!["checks".into(), "checks.dex".into()],
+        let names: &[&'static str] = match (parts.next(), parts.next(), parts.next()) {
+            (Some("saves"), Some(_), None) => &["saves"],
+            (Some("checks"), Some(_), None) => &["checks"],
+            (Some("attacks"), Some(_), None) => &["attacks"],
+            (Some("damage"), Some(_), None) => &["damage"],
+            (Some("spell"), Some(_), Some("dc")) => &["spell.dc"],
+            (Some("spell"), Some(_), Some("attack")) => &["attacks", "spell.attack"],
+            (Some("initiative"), None, None) => &["checks", "checks.dex"],
             (Some("skills"), Some(sk), None) => {
                 let ab = self
                     .skills
@@ -856,15 +857,30 @@ impl<'a> Ev<'a> {
                     .find(|(s, _)| s == sk)
                     .map(|(_, a)| a.as_str())
                     .unwrap_or_default();
-                vec!["checks".into(), format!("checks.{ab}")]
+                let by_ability = match ab {
+                    "str" => "checks.str",
+                    "dex" => "checks.dex",
+                    "con" => "checks.con",
+                    "int" => "checks.int",
+                    "wis" => "checks.wis",
+                    "cha" => "checks.cha",
+                    _ => {
+                        return smallvec::smallvec!["checks".into(), format!("checks.{ab}").into()];
+                    }
+                };
+                return smallvec::smallvec!["checks".into(), by_ability.into()];
             }
-            _ => Vec::new(),
-        }
+            _ => &[],
+        };
+        names
+            .iter()
+            .map(|n| std::borrow::Cow::Borrowed(*n))
+            .collect()
     }
 
     /// Groups a stat belongs to, and its facts for predicates.
     fn groups(&self, key: &str) -> (Vec<String>, Value) {
-        let parts: Vec<&str> = key.split('.').collect();
+        let parts: smallvec::SmallVec<[&str; 4]> = key.split('.').collect();
         match parts.as_slice() {
             ["saves", ab] => (vec!["saves".into()], json!({"ability": ab, "roll": "save"})),
             ["checks", ab] => (
@@ -906,7 +922,7 @@ impl<'a> Ev<'a> {
 
     /// The game's structural value for a stat, if it has one.
     fn builtin(&mut self, key: &str) -> Result<Option<(f64, Vec<Contribution>)>, Cycle> {
-        let parts: Vec<&str> = key.split('.').collect();
+        let parts: smallvec::SmallVec<[&str; 4]> = key.split('.').collect();
         let r = match parts.as_slice() {
             ["abilities", ab, "score"] => {
                 let v = self.view["base_abilities"][*ab].as_f64().unwrap_or(10.0);
@@ -1103,7 +1119,7 @@ impl<'a> Ev<'a> {
     fn touching_all(&self, key: &str) -> (Vec<usize>, Vec<usize>) {
         let groups = self.group_names(key);
         let mut candidates = Vec::new();
-        for t in std::iter::once(key).chain(groups.iter().map(String::as_str)) {
+        for t in std::iter::once(key).chain(groups.iter().map(|g| g.as_ref())) {
             candidates.extend(self.by_target.get(t).into_iter().flatten().copied());
         }
         // Facts are only built when a predicate needs them.
@@ -1143,20 +1159,26 @@ impl<'a> Ev<'a> {
     }
 
     fn computed(&mut self, key: &str) {
+        let full = self.fresh(key);
+        self.full.insert(key.to_string(), full);
+    }
+
+    /// Computes a stat and records its value (what formulas read).
+    fn fresh(&mut self, key: &str) -> (Stat, Vec<Situational>) {
         self.stack.push((key.to_string(), None));
         let (stat, situational) = self.compute(key);
-        self.stack.pop();
-        self.values.insert(key.to_string(), stat.value);
-        self.full.insert(key.to_string(), (stat, situational));
+        let (key, _) = self.stack.pop().unwrap_or_default();
+        self.values.insert(key, stat.value);
+        (stat, situational)
     }
 
     /// A stat with its explanation and situational modifiers, for the sheet (which takes it:
     /// formulas keep reading the value).
     pub(crate) fn take(&mut self, key: &str) -> (Stat, Vec<Situational>) {
-        if !self.full.contains_key(key) {
-            self.computed(key);
+        match self.full.remove(key) {
+            Some(full) => full,
+            None => self.fresh(key),
         }
-        self.full.remove(key).unwrap_or_default()
     }
 
     /// A stat with its explanation, for the sheet.
@@ -1375,15 +1397,17 @@ impl<'a> Ev<'a> {
 
 /// `1d20 + 5 + 1d4`.
 pub(crate) fn expression(head: &str, value: i64, dice: &[String]) -> String {
-    let mut s = head.to_string();
+    use std::fmt::Write;
+    let mut s = String::with_capacity(head.len() + 8 + dice.len() * 8);
+    s.push_str(head);
     if value > 0 {
-        s.push_str(&format!(" + {value}"));
+        let _ = write!(s, " + {value}");
     } else if value < 0 {
-        s.push_str(&format!(" - {}", -value));
+        let _ = write!(s, " - {}", -value);
     }
     for d in dice {
         let (sign, term) = d.split_at(1);
-        s.push_str(&format!(" {sign} {term}"));
+        let _ = write!(s, " {sign} {term}");
     }
     s
 }
@@ -1809,7 +1833,8 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
             );
         }
     }
-    let list = |t: &str| ev.grants.get(t).cloned().unwrap_or_default();
+    // Every stat is computed by now: the lists are moved out, not copied.
+    let mut list = |t: &str| ev.grants.remove(t).unwrap_or_default();
     sheet.defenses = Defenses {
         resistances: list("resistances"),
         immunities: list("immunities"),

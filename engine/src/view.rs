@@ -50,17 +50,20 @@ fn armor_view(c: &Character, comp: &Compendium) -> (Value, Value) {
 }
 
 fn slugs(list: Option<&Value>) -> Vec<Value> {
-    list.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| {
-                    x.get("index")
-                        .or_else(|| x.pointer("/ability_score/index"))
-                        .cloned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut out = Vec::new();
+    slugs_into(list, &mut out);
+    out
+}
+
+/// The slugs of a list of compendium references, appended to `out`.
+fn slugs_into(list: Option<&Value>, out: &mut Vec<Value>) {
+    if let Some(a) = list.and_then(Value::as_array) {
+        out.extend(a.iter().filter_map(|x| {
+            x.get("index")
+                .or_else(|| x.pointer("/ability_score/index"))
+                .cloned()
+        }));
+    }
 }
 
 /// Builds the view. `conditions` is the expanded condition list (with implied ones).
@@ -68,7 +71,7 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
     let mut classes = Map::new();
     let mut class_list = Vec::new();
     let mut tables = Map::new();
-    let mut features: Vec<Value> = Vec::new();
+    let mut features: Vec<Value> = Vec::with_capacity(64);
     let mut class_profs: Vec<Value> = Vec::new();
     let mut saving_throws: Vec<Value> = Vec::new();
     for (n, cl) in c.classes.iter().enumerate() {
@@ -79,10 +82,10 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
             .unwrap_or(8);
         if let Some(r) = rec {
             if n == 0 {
-                class_profs.extend(slugs(r.get("proficiencies")));
-                saving_throws.extend(slugs(r.get("saving_throws")));
+                slugs_into(r.get("proficiencies"), &mut class_profs);
+                slugs_into(r.get("saving_throws"), &mut saving_throws);
             } else {
-                class_profs.extend(slugs(r.pointer("/multi_classing/proficiencies")));
+                slugs_into(r.pointer("/multi_classing/proficiencies"), &mut class_profs);
             }
         }
         let entry = json!({"level": cl.level, "subclass": cl.subclass, "hit_die": hit_die});
@@ -97,7 +100,7 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
                 let Some(row) = comp.level(owner, lvl) else {
                     continue;
                 };
-                features.extend(slugs(row.get("features")));
+                slugs_into(row.get("features"), &mut features);
                 if lvl == cl.level || owner != cl.class {
                     for key in ["class_specific", "subclass_specific", "spellcasting"] {
                         if let Some(Value::Object(m)) = row.get(key) {
@@ -130,10 +133,10 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
                 }
             }
         }
-        race_profs.extend(slugs(r.get("starting_proficiencies")));
-        race_langs.extend(slugs(r.get("languages")));
-        features.extend(slugs(r.get("traits")));
-        features.extend(slugs(r.get("racial_traits")));
+        slugs_into(r.get("starting_proficiencies"), &mut race_profs);
+        slugs_into(r.get("languages"), &mut race_langs);
+        slugs_into(r.get("traits"), &mut features);
+        slugs_into(r.get("racial_traits"), &mut features);
     }
     let background = c
         .background
