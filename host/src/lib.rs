@@ -9,6 +9,7 @@ pub mod compendium;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod realtime;
 pub mod rules;
 pub mod server;
 pub mod state;

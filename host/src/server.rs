@@ -111,8 +111,18 @@ pub async fn run(
     let on_reload = state.clone();
     state.rules().watch(state.store().clone(), move || {
         let state = on_reload.clone();
-        // Pack entries may have changed in the compendium table.
-        tokio::spawn(async move { state.compendium_cache().invalidate().await });
+        // Pack entries may have changed in the compendium table; sheets may have changed.
+        tokio::spawn(async move {
+            state.compendium_cache().invalidate().await;
+            if let Some(r) = state.rules().last_reload() {
+                let event = crate::realtime::Event::Rules {
+                    at: r.at,
+                    packs: r.packs,
+                    ok: r.ok,
+                };
+                state.hub().publish(None, &event).await;
+            }
+        });
     });
     let store = state.store().clone();
     let app = crate::http::app(state);

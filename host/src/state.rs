@@ -11,6 +11,7 @@ use crate::auth::{Revocations, Throttle, TokenKeys};
 use crate::characters::Characters;
 use crate::compendium::cache::ResponseCache;
 use crate::config::Config;
+use crate::realtime::{Hub, MessageLog};
 use crate::rules::Rules;
 use crate::store::Store;
 
@@ -30,6 +31,8 @@ struct Inner {
     compendium_cache: ResponseCache,
     rules: Arc<Rules>,
     characters: Characters,
+    hub: Arc<Hub>,
+    messages: MessageLog,
     started: Instant,
     last_activity_write: Mutex<HashMap<i64, Instant>>,
 }
@@ -55,6 +58,11 @@ impl AppState {
                 ResponseCache::memory(),
             ),
         };
+        let messages = MessageLog::new(&config.data_dir);
+        let hub = Arc::new(Hub::new(redis.clone()));
+        if let Some(url) = &config.redis_url {
+            hub.listen(url.clone());
+        }
         AppState(Arc::new(Inner {
             config,
             store,
@@ -65,6 +73,8 @@ impl AppState {
             compendium_cache,
             rules: Arc::new(rules),
             characters: Characters::default(),
+            hub,
+            messages,
             started: Instant::now(),
             last_activity_write: Mutex::new(HashMap::new()),
         }))
@@ -100,6 +110,16 @@ impl AppState {
 
     pub fn rules(&self) -> &Arc<Rules> {
         &self.0.rules
+    }
+
+    /// Realtime events to campaign members.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.0.hub
+    }
+
+    /// Campaign chat and roll logs.
+    pub fn messages(&self) -> &MessageLog {
+        &self.0.messages
     }
 
     /// Sheet cache and write queues of characters.

@@ -41,6 +41,32 @@ impl FromRequestParts<AppState> for AuthUser {
                     "the Authorization header must be Bearer <token>",
                 )
             })?;
+        AuthUser::from_token(state, token).await
+    }
+}
+
+/// `Option<AuthUser>`: `None` without an Authorization header; a header that is there must be
+/// valid (a bad token is still 401, never silently anonymous).
+impl axum::extract::OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl AuthUser {
+    /// Checks a bearer token (also for WebSockets, which browsers cannot give headers).
+    pub async fn from_token(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
         let claims = state.tokens().verify(token).map_err(|p| match p {
             TokenProblem::Expired => {
                 ApiError::unauthorized("TOKEN_EXPIRED", "the token has expired; sign in again")
@@ -64,24 +90,5 @@ impl FromRequestParts<AppState> for AuthUser {
         })?;
         state.note_activity(user.id).await;
         Ok(AuthUser { user, claims })
-    }
-}
-
-/// `Option<AuthUser>`: `None` without an Authorization header; a header that is there must be
-/// valid (a bad token is still 401, never silently anonymous).
-impl axum::extract::OptionalFromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, ApiError> {
-        if parts.headers.contains_key(AUTHORIZATION) {
-            <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state)
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
-        }
     }
 }

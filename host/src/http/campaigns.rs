@@ -238,9 +238,11 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<Data<Done>, ApiError> {
     as_dm(&state, auth.user.id, id, "delete the campaign").await?;
-    Ok(Data(Done {
-        done: state.store().delete_campaign(id).await?,
-    }))
+    let done = state.store().delete_campaign(id).await?;
+    if let Err(e) = state.messages().remove(id).await {
+        tracing::warn!(campaign = id, error = %format!("{e:#}"), "could not delete the campaign's message log");
+    }
+    Ok(Data(Done { done }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -30,6 +30,7 @@ use crate::auth::AuthUser;
 use crate::characters::{self as chars, Access, Applied, EXPORT_FORMAT, Export, refusal, xml};
 use crate::compendium::SRD_SOURCE;
 use crate::error::{ApiError, FieldErrors};
+use crate::realtime;
 use crate::state::AppState;
 use crate::store::{CampaignStatus, CharacterRow, Role, WriteRefusal};
 
@@ -133,6 +134,34 @@ async fn view(state: &AppState, row: CharacterRow) -> Result<CharacterView, ApiE
         sheet: SharedJson(sheet),
         packs,
     })
+}
+
+/// Tells the members of the campaign `row` is in (or was in, for `before`) that it changed.
+async fn announce(
+    state: &AppState,
+    before: &CharacterRow,
+    row: &CharacterRow,
+    by: &str,
+    events: &[Event],
+) {
+    let Some(campaign) = before.campaign_id.or(row.campaign_id) else {
+        return;
+    };
+    let accepted = |r: &CharacterRow| r.campaign_status == Some(CampaignStatus::Accepted);
+    if !accepted(before) && !accepted(row) {
+        return;
+    }
+    let event = realtime::Event::Character {
+        id: row.id,
+        name: row.name.clone(),
+        version: row.version,
+        by: by.to_string(),
+        events: events
+            .iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .collect(),
+    };
+    state.hub().publish(Some(campaign), &event).await;
 }
 
 /// A body with the character's version as its ETag.
@@ -414,6 +443,7 @@ async fn patch(
         })
     })
     .await?;
+    announce(&state, &row, &row, &auth.user.username, &[]).await;
     let version = row.version;
     Ok(tagged(version, StatusCode::OK, view(&state, row).await?))
 }
@@ -581,6 +611,7 @@ where
 {
     let expected = if_match(headers)?;
     let (row, events, extra) = chars::mutate(state, auth.user.id, id, expected, action).await?;
+    announce(state, &row, &row, &auth.user.username, &events).await;
     let version = row.version;
     let result = ActionResult {
         character: view(state, row).await?,
@@ -1062,6 +1093,9 @@ pub struct SheetRollRequest {
     pub disadvantage: bool,
     /// Replays a roll.
     pub seed: Option<u64>,
+    /// Post the roll to the campaign's log and live stream (default true, when the character is
+    /// in a campaign); `false` for a roll the table should not see.
+    pub share: Option<bool>,
 }
 
 /// A roll made from the sheet.
@@ -1103,7 +1137,37 @@ async fn roll(
     ApiJson(req): ApiJson<SheetRollRequest>,
 ) -> Result<Data<SheetRoll>, ApiError> {
     let row = chars::load(&state, auth.user.id, id, Access::Write).await?;
-    let (raw, _) = chars::sheet(&state, &row).await?;
+    let share = req.share.unwrap_or(true);
+    let result = sheet_roll(&state, &row, req).await?;
+    if let (true, Some(campaign), Some(CampaignStatus::Accepted)) =
+        (share, row.campaign_id, row.campaign_status)
+    {
+        let text = format!("{}: {} = {}", row.name, result.label, result.roll.details);
+        let data = json!({ "character": row.id, "roll": &result });
+        let message = state
+            .messages()
+            .append(
+                campaign,
+                "roll",
+                (auth.user.id, &auth.user.username),
+                &text,
+                Some(&data),
+            )
+            .await?;
+        state
+            .hub()
+            .publish(Some(campaign), &realtime::Event::Message { message })
+            .await;
+    }
+    Ok(Data(result))
+}
+
+async fn sheet_roll(
+    state: &AppState,
+    row: &CharacterRow,
+    req: SheetRollRequest,
+) -> Result<SheetRoll, ApiError> {
+    let (raw, _) = chars::sheet(state, row).await?;
     let sheet: Sheet = serde_json::from_str(raw.get()).map_err(anyhow::Error::from)?;
     let seed = req.seed.unwrap_or_else(rand::random);
     let need = |v: &Option<String>, field: &str| {
@@ -1129,7 +1193,7 @@ async fn roll(
                 (false, true) => "disadvantage",
                 _ => "normal",
             };
-            return Ok(Data(SheetRoll {
+            return Ok(SheetRoll {
                 label: expr.clone(),
                 mode: mode.into(),
                 mode_sources: json!({ "advantage": if req.advantage { vec!["request"] } else { vec![] }, "disadvantage": if req.disadvantage { vec!["request"] } else { vec![] } }),
@@ -1139,7 +1203,7 @@ async fn roll(
                 critical: false,
                 situational: json!([]),
                 auto_fail: json!([]),
-            }));
+            });
         }
         Some(RollKind::Attack) => {
             let name = need(&req.name, "name")?;
@@ -1217,7 +1281,7 @@ async fn roll(
             list.push(json!({ "source": "request", "op": key, "value": true, "label": "asked for this roll" }));
         }
     }
-    Ok(Data(SheetRoll {
+    Ok(SheetRoll {
         label,
         mode: mode.into(),
         mode_sources: sources,
@@ -1227,7 +1291,7 @@ async fn roll(
         critical,
         situational: serde_json::to_value(&r.situational).map_err(anyhow::Error::from)?,
         auto_fail: serde_json::to_value(&r.auto_fail).map_err(anyhow::Error::from)?,
-    }))
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1291,8 +1355,8 @@ async fn leave_campaign(
     auth: AuthUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let row = chars::load(&state, auth.user.id, id, Access::Write).await?;
-    if row.campaign_id.is_none() {
+    let before = chars::load(&state, auth.user.id, id, Access::Write).await?;
+    if before.campaign_id.is_none() {
         return Err(ApiError::conflict(
             "NOT_IN_CAMPAIGN",
             "the character is not in a campaign",
@@ -1302,9 +1366,10 @@ async fn leave_campaign(
         id,
         state
             .store()
-            .set_character_campaign(id, Some(row.version), None)
+            .set_character_campaign(id, Some(before.version), None)
             .await?,
     )?;
+    announce(&state, &before, &row, &auth.user.username, &[]).await;
     let version = row.version;
     Ok(tagged(version, StatusCode::OK, view(&state, row).await?))
 }
@@ -1348,8 +1413,8 @@ async fn accept_character(
     auth: AuthUser,
     Path((campaign, id)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    let row = dm_character(&state, &auth, campaign, id).await?;
-    if row.campaign_status == Some(CampaignStatus::Accepted) {
+    let before = dm_character(&state, &auth, campaign, id).await?;
+    if before.campaign_status == Some(CampaignStatus::Accepted) {
         return Err(ApiError::conflict(
             "ALREADY_ACCEPTED",
             "the character is already in the campaign",
@@ -1361,11 +1426,12 @@ async fn accept_character(
             .store()
             .set_character_campaign(
                 id,
-                Some(row.version),
+                Some(before.version),
                 Some((campaign, CampaignStatus::Accepted)),
             )
             .await?,
     )?;
+    announce(&state, &before, &row, &auth.user.username, &[]).await;
     let version = row.version;
     Ok(tagged(version, StatusCode::OK, view(&state, row).await?))
 }
@@ -1381,13 +1447,14 @@ async fn remove_character(
     auth: AuthUser,
     Path((campaign, id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let row = dm_character(&state, &auth, campaign, id).await?;
-    moved(
+    let before = dm_character(&state, &auth, campaign, id).await?;
+    let row = moved(
         id,
         state
             .store()
-            .set_character_campaign(id, Some(row.version), None)
+            .set_character_campaign(id, Some(before.version), None)
             .await?,
     )?;
+    announce(&state, &before, &row, &auth.user.username, &[]).await;
     Ok(StatusCode::NO_CONTENT)
 }

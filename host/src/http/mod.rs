@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod character_preview;
 pub mod characters;
 pub mod compat;
 pub mod compendium;
@@ -13,6 +14,7 @@ pub mod docs;
 pub mod envelope;
 pub mod frontend;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod rules;
 
@@ -49,6 +51,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(campaigns::router())
         .merge(characters::router())
+        .merge(live::router())
+        .merge(character_preview::router())
         .merge(compendium::router())
         .merge(compat::router())
         .merge(dice::router())

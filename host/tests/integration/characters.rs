@@ -12,7 +12,15 @@ use crate::compendium::srd_file;
 
 /// A server with the repository's rule packs and the SRD imported.
 pub async fn rules_server(db: Db) -> TestServer {
-    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    rules_server_with(
+        db,
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules"),
+    )
+    .await
+}
+
+/// A server with the rule packs in `rules` and the SRD imported.
+pub async fn rules_server_with(db: Db, rules: &std::path::Path) -> TestServer {
     let srd_dir = srd_file("2014").parent().unwrap().display().to_string();
     start(
         Options::new(db)
@@ -889,19 +897,22 @@ async fn level_up_one_to_twenty_matches_creating_at_twenty_postgres() {
 
 /// A campaign (DM, two players, an observer), an outsider, and the first player's barbarian
 /// accepted into the campaign.
-struct Party {
-    s: TestServer,
-    campaign: i64,
-    character: i64,
-    owner: String,
-    dm: String,
-    player: String,
-    observer: String,
-    outsider: String,
+pub struct Party {
+    pub s: TestServer,
+    pub campaign: i64,
+    pub character: i64,
+    pub owner: String,
+    pub dm: String,
+    pub player: String,
+    pub observer: String,
+    pub outsider: String,
 }
 
-async fn party(db: Db) -> Party {
-    let s = rules_server(db).await;
+pub async fn party(db: Db) -> Party {
+    party_on(rules_server(db).await).await
+}
+
+pub async fn party_on(s: TestServer) -> Party {
     let dm = s.register("the_dm").await;
     let owner = s.register("the_owner").await;
     let player = s.register("another_player").await;

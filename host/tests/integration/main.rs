@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod campaigns;
+mod character_preview;
 mod characters;
 mod cli;
 mod compendium;
@@ -15,6 +16,7 @@ mod dice;
 mod errors;
 mod frontend;
 mod health;
+mod live;
 mod openapi;
 mod rules;
 mod store;

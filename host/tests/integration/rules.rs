@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{Db, Options, TestServer, start};
 use crate::compendium::srd_file;
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -23,7 +23,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn repo_rules() -> PathBuf {
+pub fn repo_rules() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules")
 }
 
