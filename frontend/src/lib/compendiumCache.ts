@@ -1,0 +1,46 @@
+// Compendium reads the wizard repeats (a race, a class, a category's items), fetched once.
+import { api } from './api/client';
+import type { Entry, EntrySummary, Page } from './api/types';
+import type { Ref } from './options';
+
+const entries = new Map<string, Promise<Entry>>();
+const lists = new Map<string, Promise<EntrySummary[]>>();
+
+export function entry(type: string, slug: string): Promise<Entry> {
+	const key = `${type}/${slug}`;
+	let p = entries.get(key);
+	if (!p) {
+		p = api.get<Entry>(`/compendium/${type}/${encodeURIComponent(slug)}`);
+		p.catch(() => entries.delete(key));
+		entries.set(key, p);
+	}
+	return p;
+}
+
+/** Every entry of a type (or a filtered list), through all pages. */
+export function all(type: string, filters: Record<string, string> = {}): Promise<EntrySummary[]> {
+	const key = `${type}?${new URLSearchParams(filters)}`;
+	let p = lists.get(key);
+	if (!p) {
+		p = (async () => {
+			const out: EntrySummary[] = [];
+			for (let page = 1; ; page++) {
+				const d = await api.get<Page<EntrySummary>>(`/compendium/${type}`, { query: { ...filters, page, per_page: 100 } });
+				out.push(...d.items);
+				if (page >= d.total_pages) return out;
+			}
+		})();
+		p.catch(() => lists.delete(key));
+		lists.set(key, p);
+	}
+	return p;
+}
+
+export async function categoryItems(slug: string): Promise<Ref[]> {
+	const e = await entry('equipment-categories', slug);
+	return ((e.content.equipment as Ref[] | undefined) ?? []).map((r) => ({ index: r.index, name: r.name }));
+}
+
+export async function resourceItems(type: string): Promise<Ref[]> {
+	return (await all(type)).map((e) => ({ index: e.slug, name: e.name }));
+}
