@@ -34,7 +34,7 @@ for i in $(seq 1 50); do
     "equipment": [0, 0, 0], "extra_equipment": ["amulet"]}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')")
 done
-echo "created ${#IDS[@]} level-20 barbarians (ids ${IDS[0]}…${IDS[-1]})"
+echo "created ${#IDS[@]} level-20 barbarians (ids ${IDS[0]}…${IDS[-1]}); one answers $(curl -fs "$BASE/api/v1/characters/${IDS[0]}" -H "authorization: Bearer $TOKEN" | wc -c) bytes"
 
 LUA=$DIR/use.lua
 cat > "$LUA" <<LUA
