@@ -5,6 +5,12 @@
 //!    its active effects; condition files for its conditions and those they imply), and call their
 //!    `modifiers` and `resources` hooks. A file that fails is reported on the sheet
 //!    (`diagnostics`) and skipped; the others still apply.
+//!
+//!    Hooks are pure, so their outputs are cached by the rule set at two levels: per character
+//!    state (the whole of step 1, and from its second derivation the sheet itself) and per rule
+//!    file, keyed by the view fields its source reads (see [`crate::script::Script::view_reads`])
+//!    — so a state never seen before (damage taken, another name) runs only the hooks whose
+//!    inputs changed. The cached view is read-only to scripts, so no hook sees another's writes.
 //! 2. **Evaluate lazily.** Each stat (`abilities.dex.mod`, `ac`, `skills.stealth`…) is computed
 //!    on first read, after the stats its formulas read — so a modifier may use any stat
 //!    (`@abilities.cha.mod / 2`) and target any other, and the order is the dependency order, not
@@ -193,7 +199,7 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// a pure function of the character, so the result is cached per rule set, keyed by a hash of
 /// the character's view-relevant fields: deriving the same state again (a page reload, a spent
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
-/// are not cached, as they depend on the machine's load.
+/// are not cached, as they depend on the machine's load (at either level).
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     collect_state(rules, c).0
 }
@@ -1216,7 +1222,7 @@ impl<'a> Ev<'a> {
                     v.num,
                     vec![contribution(
                         self.rules,
-                        &self.mods[*i],
+                        self.mods[*i],
                         num_json(v.num),
                         true,
                     )],
@@ -1252,7 +1258,7 @@ impl<'a> Ev<'a> {
         for n in of(Op::Mul, mods, &values) {
             let (i, v) = &values[n];
             value = (value * v.num).floor();
-            explain.push(contribution(self.rules, &mods[*i], num_json(v.num), true));
+            explain.push(contribution(self.rules, mods[*i], num_json(v.num), true));
         }
         for n in of(Op::Add, mods, &values) {
             let (i, v) = &values[n];
@@ -1267,7 +1273,7 @@ impl<'a> Ev<'a> {
                 json!(s.trim_start_matches('+').trim())
             };
             dice.extend(v.dice.iter().cloned());
-            explain.push(contribution(self.rules, &mods[*i], shown, true));
+            explain.push(contribution(self.rules, mods[*i], shown, true));
         }
         let floors = of(Op::Floor, mods, &values);
         if let Some(&n) = floors
@@ -1277,12 +1283,7 @@ impl<'a> Ev<'a> {
             for &k in &floors {
                 let (i, v) = &values[k];
                 let applies = k == n && v.num > value;
-                explain.push(contribution(
-                    self.rules,
-                    &mods[*i],
-                    num_json(v.num),
-                    applies,
-                ));
+                explain.push(contribution(self.rules, mods[*i], num_json(v.num), applies));
             }
             value = value.max(values[n].1.num);
         }
@@ -1294,12 +1295,7 @@ impl<'a> Ev<'a> {
             for &k in &caps {
                 let (i, v) = &values[k];
                 let applies = k == n && v.num < value;
-                explain.push(contribution(
-                    self.rules,
-                    &mods[*i],
-                    num_json(v.num),
-                    applies,
-                ));
+                explain.push(contribution(self.rules, mods[*i], num_json(v.num), applies));
             }
             value = value.min(values[n].1.num);
         }
@@ -1311,7 +1307,7 @@ impl<'a> Ev<'a> {
         {
             for &k in &overrides {
                 let (i, v) = &values[k];
-                explain.push(contribution(self.rules, &mods[*i], num_json(v.num), k == n));
+                explain.push(contribution(self.rules, mods[*i], num_json(v.num), k == n));
             }
             value = values[n].1.num;
             dice.clear();
@@ -1326,7 +1322,7 @@ impl<'a> Ev<'a> {
                     json!(v.dice.join(" ").trim_start_matches('+'))
                 };
                 Some(Situational {
-                    contribution: contribution(self.rules, &self.mods[i], shown, false),
+                    contribution: contribution(self.rules, self.mods[i], shown, false),
                     when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
                 })
             })
@@ -1346,7 +1342,7 @@ impl<'a> Ev<'a> {
         let (idx, _) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
         let mut mode = RollMode::default();
         for i in idx {
-            let c = contribution(self.rules, &self.mods[i], Value::Null, true);
+            let c = contribution(self.rules, self.mods[i], Value::Null, true);
             if self.mods[i].m.op == Op::Advantage {
                 mode.advantage.push(c);
             } else {
@@ -1369,7 +1365,7 @@ impl<'a> Ev<'a> {
         let (_, unknown_modes) = self.touching(key, &[Op::Advantage, Op::Disadvantage]);
         for i in unknown_modes {
             situational.push(Situational {
-                contribution: contribution(self.rules, &self.mods[i], Value::Null, false),
+                contribution: contribution(self.rules, self.mods[i], Value::Null, false),
                 when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
             });
         }

@@ -682,13 +682,14 @@ fn parse_op(op: &str) -> Result<Op, Box<EvalAltResult>> {
         })
 }
 
+/// The value at a path of map keys, copying only that value (not the maps on the way).
 fn lookup(map: &Map, path: &[&str]) -> Option<Dynamic> {
     let (first, rest) = path.split_first()?;
-    let v = map.get(*first)?.clone();
+    let v = map.get(*first)?;
     if rest.is_empty() {
-        return Some(v);
+        return Some(v.clone());
     }
-    let inner = v.try_cast::<Map>()?;
+    let inner = v.read_lock::<Map>()?;
     lookup(&inner, rest)
 }
 
@@ -978,11 +979,14 @@ fn register_api(e: &mut Engine) {
         ["Whether the character has a compendium feature, trait or feat (by slug)."],
         ["sheet: &mut Map", "slug: &str", "bool"],
         |sheet: &mut Map, slug: &str| -> bool {
-            lookup(sheet, &["features"])
-                .and_then(|a| a.try_cast::<Array>())
+            sheet
+                .get("features")
+                .and_then(|a| a.read_lock::<Array>())
                 .is_some_and(|a| {
-                    a.iter()
-                        .any(|x| x.clone().into_string().is_ok_and(|s| s == slug))
+                    a.iter().any(|x| {
+                        x.read_lock::<rhai::ImmutableString>()
+                            .is_some_and(|s| s.as_str() == slug)
+                    })
                 })
         }
     );
