@@ -7,5 +7,19 @@ cd "$(dirname "$0")/.."
 # The SRD data the compendium is imported from on first start (see README, "SRD content").
 scripts/fetch-srd.sh || echo "warning: could not fetch the SRD data; the compendium stays empty until 'grimoire import-srd'" >&2
 
+# The web app (frontend/build), which the server serves at /. `npm ci` when node_modules is
+# missing or older than the lockfile.
+if command -v npm >/dev/null; then
+  (
+    cd frontend
+    if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+      npm ci --no-audit --no-fund
+    fi
+    npm run build
+  )
+else
+  echo "warning: npm not found (Node.js 20+ is needed); serving the frontend as last built, if at all" >&2
+fi
+
 cargo build --release --locked -p grimoire-host
 exec target/release/grimoire serve "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Grimoire: formatting and lints, the engine's and the host's unit tests, and
-# the HTTP journeys against a real server on SQLite, PostgreSQL and Redis.
+# the HTTP journeys against a real server on SQLite, PostgreSQL and Redis; then the web app's type
+# check, lint, Vitest and browser journeys.
 #
 # PostgreSQL (postgres://postgres@127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379) are
 # used when reachable. With CI=true they are required: this script starts them when they are
@@ -83,6 +84,44 @@ if [[ -n "${GRIMOIRE_TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; the
   psql "$GRIMOIRE_TEST_DATABASE_URL" -Atqc \
     "SELECT 'DROP DATABASE IF EXISTS ' || datname || ' WITH (FORCE);' FROM pg_database WHERE datname LIKE 'grimoire_t_%'" \
     | psql "$GRIMOIRE_TEST_DATABASE_URL" -q >/dev/null 2>&1 || true
+fi
+
+# The web app: type check, lint, unit tests (Vitest), then the browser journeys (playwright-core
+# driving Debian's Chromium) against a real server on a fresh SQLite data dir.
+say "frontend"
+frontend_status=0
+(
+  set -euo pipefail
+  cd frontend
+  npm ci --no-audit --no-fund
+  npm run check
+  npm run lint
+  npx vitest run
+) || frontend_status=$?
+
+say "frontend: browser journeys"
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "installing Chromium (Debian package)"
+  sudo_cmd=()
+  [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)
+  { "${sudo_cmd[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q chromium; } >/dev/null \
+    || echo "FATAL: could not install chromium" >&2
+fi
+e2e_status=0
+if [[ -x /usr/bin/chromium ]]; then
+  (
+    set -euo pipefail
+    cargo build -p grimoire-host --locked
+    cd frontend
+    npm run build
+    GRIMOIRE_BIN="$PWD/../target/debug/grimoire" node e2e/run.mjs
+  ) || e2e_status=$?
+else
+  e2e_status=1
+fi
+if ((frontend_status != 0 || e2e_status != 0)); then
+  echo "FAILED: frontend (checks, lint and unit tests: exit $frontend_status; browser journeys: exit $e2e_status)" >&2
+  ((status == 0)) && status=1
 fi
 
 if ((${#left_out[@]})); then

@@ -74,7 +74,6 @@ export async function axe(page) {
 	const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 	await page.addScriptTag({ content: source });
 	const result = await page.evaluate(async () => {
-		// eslint-disable-next-line no-undef
 		const r = await axe.run(document, { resultTypes: ['violations'] });
 		return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
 	});
