@@ -31,9 +31,10 @@ test('search "fire" finds Fireball and opens its card', async () => {
 
 test('a filtered monster list, a stat block and a class level table', async () => {
 	const page = await newPage(b);
-	await page.goto('/compendium?type=monsters&type_filter=&cr_min=10');
+	await page.goto('/compendium?tab=monsters&cr_min=10');
 	await page.getByLabel('Creature type').selectOption('dragon');
 	await page.waitForURL(/type=dragon/);
+	await page.getByText('23 entries').waitFor();
 	await page.getByRole('link', { name: 'Adult Red Dragon' }).click();
 	const block = page.getByTestId('monster-block');
 	await block.waitFor();
