@@ -107,8 +107,9 @@ fn bench(c: &mut Criterion) {
 
     // "cold": a character state never derived before (here: another name), so a new view; each
     // rule file's hooks run only if the view fields they read changed (none do here).
-    // "uncached": the rule set's caches emptied first, so every hook runs (a rule set just
-    // loaded). "warm": the same state again (its sheet is kept, as when a sheet is re-read).
+    // "uncached": the rule set's caches emptied before each iteration (outside the timing), so
+    // every hook runs, as for a rule set just loaded. "warm": the same state again (its sheet
+    // is kept, as when a sheet is re-read).
     for (name, ch) in [
         ("level-1 barbarian", &lvl1),
         ("level-20 barbarian raging + bless", &lvl20),
@@ -134,7 +135,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || rules.clear_caches(),
                 |()| derive(&rules, ch),
-                BatchSize::SmallInput,
+                BatchSize::PerIteration,
             )
         });
         c.bench_function(&format!("derive warm/{name}"), |b| {
@@ -159,7 +160,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || rules.clear_caches(),
             |()| actions::use_feature(&rules, &fresh, "rage", &Default::default(), 7),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     c.bench_function("use_feature warm/rage at level 20", |b| {
