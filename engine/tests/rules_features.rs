@@ -31,12 +31,13 @@ fn one(class: &str, level: u32) -> Character {
 #[test]
 fn rage_uses_and_damage_bonus_follow_the_class_table() {
     let rules = common::srd();
-    for (level, uses, bonus) in [
-        (1, Some(2), 2),
-        (3, Some(3), 2),
-        (9, Some(4), 3),
-        (16, Some(5), 4),
-        (20, None, 4),
+    // (level, rage uses, rage damage, Str modifier: Primal Champion makes Str 16 into 20 at 20)
+    for (level, uses, bonus, str_mod) in [
+        (1, Some(2), 2, 3),
+        (3, Some(3), 2, 3),
+        (9, Some(4), 3, 3),
+        (16, Some(5), 4, 3),
+        (20, None, 4, 5),
     ] {
         let mut c = one("barbarian", level);
         c.abilities.insert("str".into(), 16);
@@ -59,7 +60,11 @@ fn rage_uses_and_damage_bonus_follow_the_class_table() {
         );
         let raging = derive(&rules, &out.character);
         let dmg = &raging.attacks["greataxe"];
-        assert_eq!(dmg.damage, format!("1d12 + {}", 3 + bonus), "level {level}");
+        assert_eq!(
+            dmg.damage,
+            format!("1d12 + {}", str_mod + bonus),
+            "level {level}"
+        );
         let line = dmg
             .damage_explain
             .iter()
