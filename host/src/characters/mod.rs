@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use grimoire_engine::actions::{Event, Refusal};
 use grimoire_engine::character::{AbilityIncrease, Character};
+use grimoire_engine::creation::{self, AbilityMethod, AbilityRoll, NewCharacter};
 use grimoire_engine::rules::RuleSet;
 use grimoire_engine::sheet::Sheet;
 use serde::Serialize;
@@ -757,4 +758,51 @@ pub fn critical(damage: &str) -> String {
         out.push_str(d);
     }
     out
+}
+
+/// Creation's field errors as a 422 naming each field.
+pub fn creation_errors(errors: Vec<creation::FieldError>) -> ApiError {
+    let mut fields = FieldErrors::new();
+    for e in errors {
+        fields.entry(e.field).or_default().push(e.message);
+    }
+    invalid(fields)
+}
+
+/// A new character from a player's choices, validated against the SRD; with rolled scores, the
+/// server's roll is looked up (not used up: creating uses it, in the same transaction as the
+/// insert). Returns the record and the roll's id.
+pub async fn new_character(
+    state: &AppState,
+    user_id: i64,
+    req: &NewCharacter,
+) -> Result<(Character, Option<i64>), ApiError> {
+    let roll_id = req
+        .abilities
+        .as_ref()
+        .filter(|a| a.method == AbilityMethod::Rolled)
+        .and_then(|a| a.roll_id);
+    let rolled: Option<Vec<i64>> = match roll_id {
+        None => None,
+        Some(id) => {
+            let json = state
+                .store()
+                .find_ability_roll(id, user_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "abilities.roll_id",
+                        format!(
+                            "no unused ability roll {id} of yours (each roll makes one character)"
+                        ),
+                    )
+                })?;
+            let rolls: Vec<AbilityRoll> =
+                serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+            Some(rolls.iter().map(|r| r.total).collect())
+        }
+    };
+    let (rules, _) = ruleset(state, &[SRD_SOURCE.to_string()])?;
+    let character = creation::create(&rules, req, rolled.as_deref()).map_err(creation_errors)?;
+    Ok((character, roll_id))
 }

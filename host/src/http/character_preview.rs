@@ -5,7 +5,7 @@
 //! step before the player saves.
 
 use axum::extract::State;
-use grimoire_engine::creation::{self, AbilityMethod, AbilityRoll, NewCharacter};
+use grimoire_engine::creation::NewCharacter;
 use grimoire_engine::derive::derive;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use super::envelope::{ApiJson, Data, Failure};
 use crate::auth::AuthUser;
 use crate::characters as chars;
 use crate::compendium::SRD_SOURCE;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -44,50 +44,8 @@ async fn preview(
     auth: AuthUser,
     ApiJson(req): ApiJson<NewCharacter>,
 ) -> Result<Data<Preview>, ApiError> {
-    let roll_id = req
-        .abilities
-        .as_ref()
-        .filter(|a| a.method == AbilityMethod::Rolled)
-        .and_then(|a| a.roll_id);
-    // Read the roll without using it up: only creating consumes it.
-    let rolled: Option<Vec<i64>> = match roll_id {
-        None => None,
-        Some(id) => {
-            let json = state
-                .store()
-                .find_ability_roll(id, auth.user.id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "abilities.roll_id",
-                        format!(
-                            "no unused ability roll {id} of yours (each roll makes one character)"
-                        ),
-                    )
-                })?;
-            let rolls: Vec<AbilityRoll> =
-                serde_json::from_str(&json).map_err(anyhow::Error::from)?;
-            Some(rolls.iter().map(|r| r.total).collect())
-        }
-    };
+    let (character, _) = chars::new_character(&state, auth.user.id, &req).await?;
     let (rules, _) = chars::ruleset(&state, &[SRD_SOURCE.to_string()])?;
-    let character = creation::create(&rules, &req, rolled.as_deref()).map_err(|errors| {
-        let mut fields = FieldErrors::new();
-        for e in &errors {
-            fields
-                .entry(e.field.clone())
-                .or_default()
-                .push(e.message.clone());
-        }
-        let first = errors
-            .first()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .unwrap_or_default();
-        ApiError::Validation {
-            message: format!("the character is not valid: {first}"),
-            fields,
-        }
-    })?;
     let sheet = derive(&rules, &character);
     Ok(Data(Preview {
         character: serde_json::to_value(&character).map_err(anyhow::Error::from)?,

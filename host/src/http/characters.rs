@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grimoire_engine::actions::{self, Event};
 use grimoire_engine::character::{AbilityIncrease, Character, SCHEMA_VERSION};
-use grimoire_engine::creation::{self, AbilityMethod, AbilityRoll, NewCharacter};
+use grimoire_engine::creation::{self, AbilityRoll, NewCharacter};
 use grimoire_engine::dice::{self, RollOptions};
 use grimoire_engine::effects::Duration;
 use grimoire_engine::rules::RuleSet;
@@ -29,7 +29,7 @@ use super::envelope::{ApiJson, Created, Data, Failure, parse_json};
 use crate::auth::AuthUser;
 use crate::characters::{self as chars, Access, Applied, EXPORT_FORMAT, Export, refusal, xml};
 use crate::compendium::SRD_SOURCE;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::realtime;
 use crate::state::AppState;
 use crate::store::{CampaignStatus, CharacterRow, Role, WriteRefusal};
@@ -210,24 +210,6 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(
     parse_json(body)
 }
 
-fn field_errors(errors: Vec<creation::FieldError>) -> ApiError {
-    let mut fields = FieldErrors::new();
-    for e in &errors {
-        fields
-            .entry(e.field.clone())
-            .or_default()
-            .push(e.message.clone());
-    }
-    let first = errors
-        .first()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .unwrap_or_default();
-    ApiError::Validation {
-        message: format!("the character is not valid: {first}"),
-        fields,
-    }
-}
-
 fn srd_rules(state: &AppState) -> Result<Arc<RuleSet>, ApiError> {
     Ok(chars::ruleset(state, &[SRD_SOURCE.to_string()])?.0)
 }
@@ -323,33 +305,7 @@ async fn create(
     auth: AuthUser,
     ApiJson(req): ApiJson<NewCharacter>,
 ) -> Result<Response, ApiError> {
-    let roll_id = req
-        .abilities
-        .as_ref()
-        .filter(|a| a.method == AbilityMethod::Rolled)
-        .and_then(|a| a.roll_id);
-    let rolled: Option<Vec<i64>> = match roll_id {
-        None => None,
-        Some(id) => {
-            let json = state
-                .store()
-                .find_ability_roll(id, auth.user.id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "abilities.roll_id",
-                        format!(
-                            "no unused ability roll {id} of yours (each roll makes one character)"
-                        ),
-                    )
-                })?;
-            let rolls: Vec<AbilityRoll> =
-                serde_json::from_str(&json).map_err(anyhow::Error::from)?;
-            Some(rolls.iter().map(|r| r.total).collect())
-        }
-    };
-    let rules = srd_rules(&state)?;
-    let character = creation::create(&rules, &req, rolled.as_deref()).map_err(field_errors)?;
+    let (character, roll_id) = chars::new_character(&state, auth.user.id, &req).await?;
     let data = serde_json::to_string(&character).map_err(anyhow::Error::from)?;
     let row = state
         .store()
