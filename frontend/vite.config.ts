@@ -7,6 +7,6 @@ const api = process.env.GRIMOIRE_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
 	plugins: [tailwindcss(), sveltekit()],
-	server: { proxy: { '/api': api, '/health': api } },
+	server: { proxy: { '/api': { target: api, ws: true }, '/health': api } },
 	test: { include: ['src/**/*.test.ts'], environment: 'node' }
 });

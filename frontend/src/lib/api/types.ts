@@ -413,3 +413,15 @@ export interface AbilityRolls {
 	id: number;
 	rolls: AbilityRoll[];
 }
+
+/** One entry of a campaign's log: a chat message, or a roll shared from a sheet. */
+export interface ChatMessage {
+	id: number;
+	kind: 'chat' | 'roll' | string;
+	user_id: number;
+	username: string;
+	text: string;
+	/** Rolls: `{character, roll}` (the sheet roll as the roller saw it). */
+	data?: { character?: number; roll?: SheetRoll; [k: string]: unknown } | null;
+	created_at: number;
+}

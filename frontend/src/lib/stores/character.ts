@@ -19,6 +19,8 @@ export function characterStore(id: number) {
 	/** The action in flight, by name (buttons show it and wait). */
 	const busy = writable<string | null>(null);
 	const rolls = writable<RollEntry[]>([]);
+	/** Keep the sheet's rolls out of the campaign's log (they are shared by default). */
+	const privateRolls = writable(false);
 	let rollSeq = 0;
 
 	async function load() {
@@ -78,7 +80,7 @@ export function characterStore(id: number) {
 		busy.set(name);
 		error.set(null);
 		try {
-			const result = await api.post<SheetRoll>(`/characters/${id}/roll`, body);
+			const result = await api.post<SheetRoll>(`/characters/${id}/roll`, get(privateRolls) ? { ...body, share: false } : body);
 			rolls.update((r) => [{ id: ++rollSeq, at: new Date(), result }, ...r].slice(0, 20));
 			return result;
 		} catch (e) {
@@ -89,7 +91,7 @@ export function characterStore(id: number) {
 		}
 	}
 
-	return { view, error, busy, rolls, load, act, patch, roll };
+	return { view, error, busy, rolls, privateRolls, load, act, patch, roll };
 }
 
 export type CharacterStore = ReturnType<typeof characterStore>;
