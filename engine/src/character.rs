@@ -53,6 +53,12 @@ pub struct Character {
     pub resources_spent: BTreeMap<String, u32>,
     /// Spell slots spent per slot level (`"1"` → 2).
     pub slots_spent: BTreeMap<String, u32>,
+    /// Spell slots gained above the table's maximum per slot level (Flexible Casting creates
+    /// them); they vanish on a long rest.
+    pub slots_extra: BTreeMap<String, u32>,
+    /// Pact Magic slots spent (SRD: Warlock, Pact Magic): a pool of its own, all of one level,
+    /// back on a short or long rest.
+    pub pact_slots_spent: u32,
     pub effects: Vec<ActiveEffect>,
     /// Active conditions by id (`poisoned`, `restrained`, …).
     pub conditions: Vec<String>,
@@ -92,6 +98,8 @@ impl Default for Character {
             spells: Spells::default(),
             resources_spent: BTreeMap::new(),
             slots_spent: BTreeMap::new(),
+            slots_extra: BTreeMap::new(),
+            pact_slots_spent: 0,
             effects: Vec::new(),
             conditions: Vec::new(),
             exhaustion: 0,

@@ -661,7 +661,13 @@ pub(crate) struct Ev<'a> {
     pub facts: HashMap<String, Value>,
     pub diagnostics: Vec<Diagnostic>,
     skills: std::sync::Arc<Vec<(String, String)>>,
+    /// Classes that declare a caster fraction (a `caster_level.<class>` record), sorted.
+    casters: Vec<&'a str>,
 }
+
+/// The class whose compendium levels carry the Multiclass Spellcaster table: the SRD's table is
+/// the full casters' table (a wizard of level N has the slots of caster level N).
+pub const MULTICLASS_SLOTS_CLASS: &str = "wizard";
 
 impl<'a> Ev<'a> {
     pub(crate) fn new(rules: &'a RuleSet, col: &'a Collected) -> Ev<'a> {
@@ -699,6 +705,12 @@ impl<'a> Ev<'a> {
             }
         }
         let skills = rules.skills.clone();
+        let mut casters: Vec<&str> = by_target
+            .keys()
+            .filter_map(|t| t.strip_prefix("caster_level."))
+            .filter(|c| !c.is_empty())
+            .collect();
+        casters.sort_unstable();
         Ev {
             rules,
             view: &col.view,
@@ -713,6 +725,7 @@ impl<'a> Ev<'a> {
             facts: HashMap::new(),
             diagnostics: Vec::new(),
             skills,
+            casters,
         }
     }
 
@@ -1053,15 +1066,47 @@ impl<'a> Ev<'a> {
                 cs.push(engine_c("proficiency", p));
                 Some((v, cs))
             }
+            // SRD: Multiclassing, Spell Slots. One spellcasting class: its own table. Several:
+            // the Multiclass Spellcaster table (the full casters' table) at the combined caster
+            // level. Pact Magic is not counted (it has its own pool, `pact_slots`).
+            ["caster_level"] => {
+                let mut v = 0.0;
+                let mut cs = Vec::new();
+                for c in self.casters.clone() {
+                    let share = self.read(&format!("caster_level.{c}"), None)?;
+                    cs.push(engine_c(&format!("{c} caster level"), share));
+                    v += share;
+                }
+                Some((v, cs))
+            }
             ["slots", n] => {
                 let col = format!("spell_slots_level_{n}");
-                let mut best = 0.0;
-                if let Some(Value::Object(tables)) = self.view.get("tables") {
-                    for t in tables.values() {
-                        best = t.get(&col).and_then(Value::as_f64).unwrap_or(0.0).max(best);
+                match self.casters.as_slice() {
+                    [] => None,
+                    [one] => {
+                        let v = self
+                            .view
+                            .pointer(&format!("/tables/{one}/{col}"))
+                            .and_then(Value::as_f64)
+                            .unwrap_or(0.0);
+                        Some((v, vec![engine_c(&format!("{one} table"), v)]))
+                    }
+                    _ => {
+                        let cl = self.read("caster_level", None)?.clamp(0.0, 20.0) as u32;
+                        let v = (cl > 0)
+                            .then(|| self.rules.compendium.level(MULTICLASS_SLOTS_CLASS, cl))
+                            .flatten()
+                            .and_then(|row| row.get("spellcasting")?.get(&col)?.as_f64())
+                            .unwrap_or(0.0);
+                        Some((
+                            v,
+                            vec![engine_c(
+                                &format!("Multiclass Spellcaster table, caster level {cl}"),
+                                v,
+                            )],
+                        ))
                     }
                 }
-                Some((best, vec![engine_c("class table", best)]))
             }
             ["resources", id, "max"] => {
                 let Some(res) = self.resources.get(id).copied() else {
@@ -1497,6 +1542,8 @@ fn without_play_state(c: &Character) -> Character {
         spells: Default::default(),
         resources_spent: Default::default(),
         slots_spent: Default::default(),
+        slots_extra: Default::default(),
+        pact_slots_spent: 0,
         hit_dice_spent: Default::default(),
         death_saves: Default::default(),
         ..c.clone()
@@ -1514,9 +1561,20 @@ fn with_play_state(mut sheet: Sheet, c: &Character) -> Sheet {
         s.prepared = c.spells.prepared.get(class).cloned().unwrap_or_default();
         s.known = c.spells.known.get(class).cloned().unwrap_or_default();
     }
+    if !sheet.spellcasting.is_empty() {
+        for (n, extra) in &c.slots_extra {
+            if *extra > 0 && n.parse::<u32>().is_ok_and(|l| (1..=9).contains(&l)) {
+                sheet.slots.entry(n.clone()).or_default().max += *extra as i64;
+            }
+        }
+    }
     for (n, slot) in sheet.slots.iter_mut() {
         slot.spent = c.slots_spent.get(n).copied().unwrap_or(0);
         slot.remaining = (slot.max - slot.spent as i64).max(0);
+    }
+    if let Some(p) = sheet.pact_slots.as_mut() {
+        p.spent = c.pact_slots_spent;
+        p.remaining = (p.max - p.spent as i64).max(0);
     }
     for (id, r) in sheet.resources.iter_mut() {
         r.spent = c.resources_spent.get(id).copied().unwrap_or(0);
@@ -1771,19 +1829,39 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         );
     }
     if !sheet.spellcasting.is_empty() {
+        if !ev.casters.is_empty() {
+            sheet.caster_level = Some(ev.stat("caster_level"));
+        }
         for n in 1..=9 {
+            let key = n.to_string();
             let st = ev.stat(&format!("slots.{n}"));
-            if st.value > 0 {
-                let spent = c.slots_spent.get(&n.to_string()).copied().unwrap_or(0);
+            let extra = c.slots_extra.get(&key).copied().unwrap_or(0) as i64;
+            let max = st.value.max(0) + extra;
+            if max > 0 {
+                let spent = c.slots_spent.get(&key).copied().unwrap_or(0);
                 sheet.slots.insert(
-                    n.to_string(),
+                    key,
                     Slot {
-                        max: st.value,
+                        max,
                         spent,
-                        remaining: (st.value - spent as i64).max(0),
+                        remaining: (max - spent as i64).max(0),
                     },
                 );
             }
+        }
+        let max = ev.stat("pact_slots.max");
+        if max.value > 0 {
+            let level = ev.stat("pact_slots.level");
+            let spent = c.pact_slots_spent;
+            let mut explain = max.explain;
+            explain.extend(level.explain);
+            sheet.pact_slots = Some(PactSlots {
+                level: level.value,
+                max: max.value,
+                spent,
+                remaining: (max.value - spent as i64).max(0),
+                explain,
+            });
         }
     }
     sheet.resources = resources_of(c, col, ev);

@@ -837,6 +837,38 @@ fn register_api(e: &mut Engine) {
     );
     reg!(
         e,
+        "spellcaster",
+        [
+            "Declares a class's caster fraction for multiclass spell slots (SRD: Multiclassing, Spell Slots): `fraction` is \"full\" (every level counts), \"half\" or \"third\" (rounded down). A `base` modifier of `caster_level.<class>`; the engine takes one declared class's own table (`tables.<class>.spell_slots_level_N`), or the Multiclass Spellcaster table at the summed caster level for several."
+        ],
+        ["class: &str", "fraction: &str", "Modifier"],
+        |ctx: NativeCallContext,
+         class: &str,
+         fraction: &str|
+         -> Result<Modifier, Box<EvalAltResult>> {
+            let (value, name) = match fraction {
+                "full" => (format!("@classes.{class}.level"), "full caster"),
+                "half" => (format!("@classes.{class}.level / 2"), "half caster"),
+                "third" => (format!("@classes.{class}.level / 3"), "third caster"),
+                other => {
+                    return Err(format!(
+                        "unknown caster fraction '{other}' (expected full, half or third)"
+                    )
+                    .into());
+                }
+            };
+            let mut m = record(
+                &ctx,
+                &format!("caster_level.{class}"),
+                Op::Base,
+                value.into(),
+            );
+            m.label = Some(format!("{class}: {name}"));
+            Ok(m)
+        }
+    );
+    reg!(
+        e,
         "resource",
         [
             "A resource record: uses with a maximum (number or formula) recovered by the listed rests (`short_rest`, `long_rest`, `dawn`)."

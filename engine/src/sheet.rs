@@ -134,6 +134,19 @@ pub struct Slot {
     pub remaining: i64,
 }
 
+/// Pact Magic slots (SRD: Warlock, Pact Magic): a pool apart from `slots`, every slot of the
+/// same level, all back on a short or long rest. From the `pact_slots.max` and
+/// `pact_slots.level` stats a rule file sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PactSlots {
+    /// The level of every pact slot.
+    pub level: i64,
+    pub max: i64,
+    pub spent: u32,
+    pub remaining: i64,
+    pub explain: Vec<Contribution>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Spellcasting {
     pub class: String,
@@ -220,8 +233,17 @@ pub struct Sheet {
     pub hit_dice: BTreeMap<String, HitDice>,
     pub attacks: BTreeMap<String, Attack>,
     pub spellcasting: BTreeMap<String, Spellcasting>,
-    /// Spell slots per level (`"1"`).
+    /// Spell slots per level (`"1"`): the class's own table for one spellcasting class, the
+    /// Multiclass Spellcaster table at `caster_level` for several (SRD: Multiclassing). `max`
+    /// includes slots gained above the table (Flexible Casting) until the next long rest.
     pub slots: BTreeMap<String, Slot>,
+    /// The combined caster level (SRD: Multiclassing, Spell Slots) when a class declares a
+    /// caster fraction (`caster_level.<class>`): each class's share, explained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caster_level: Option<Stat>,
+    /// Pact Magic slots, kept apart from `slots`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pact_slots: Option<PactSlots>,
     pub resources: BTreeMap<String, Resource>,
     pub features: BTreeMap<String, Feature>,
     pub defenses: Defenses,
