@@ -63,6 +63,20 @@ pub enum Event {
     SlotsRestored {
         levels: Vec<u32>,
     },
+    /// A spell slot (or, with `pact`, a Pact Magic slot of that level) was expended.
+    SlotSpent {
+        level: u32,
+        pact: bool,
+        remaining: i64,
+    },
+    /// A spell slot above the table's maximum was created (Flexible Casting), until a long rest.
+    SlotGained {
+        level: u32,
+    },
+    /// Pact Magic slots regained (a rest, Eldritch Master).
+    PactSlotsRestored {
+        amount: u32,
+    },
     ConditionAdded {
         condition: String,
     },
@@ -206,6 +220,21 @@ pub enum Action {
     DeathSave {
         roll: i64,
     },
+    /// Expends a spell slot of `level`, or with `pact` a Pact Magic slot (`level` 0 = the pact
+    /// slots' level).
+    SpendSlot {
+        #[serde(default)]
+        level: u32,
+        #[serde(default)]
+        pact: bool,
+    },
+    /// Regains one expended spell slot of `level`, or with `pact` one Pact Magic slot.
+    RestoreSlot {
+        #[serde(default)]
+        level: u32,
+        #[serde(default)]
+        pact: bool,
+    },
 }
 
 /// Runs an action.
@@ -240,7 +269,113 @@ pub fn apply(
             hp,
         } => level_up(rules, c, class, subclass.as_deref(), *hp),
         Action::DeathSave { roll } => Ok(death_save(c, *roll)),
+        Action::SpendSlot { level, pact } => spend_slot(rules, c, *level, *pact),
+        Action::RestoreSlot { level, pact } => restore_slot(c, *level, *pact),
     }
+}
+
+/// Expends one spell slot (casting a spell, Divine Smite): a slot of `level` from `slots`, or
+/// with `pact` one Pact Magic slot (`level` 0 or the pact slots' level). Refused with
+/// `no_slot` when none is left: slots never go below zero.
+pub fn spend_slot(
+    rules: &RuleSet,
+    c: &Character,
+    level: u32,
+    pact: bool,
+) -> Result<Outcome, Refusal> {
+    let mut next = c.clone();
+    let mut events = Vec::new();
+    let sheet = derive::derive(rules, c);
+    take_slot(&sheet, &mut next, &mut events, level, pact)?;
+    Ok(Outcome {
+        character: next,
+        events,
+    })
+}
+
+/// Regains one expended slot of `level` (or with `pact` one Pact Magic slot); refused when none
+/// of that kind is expended.
+pub fn restore_slot(c: &Character, level: u32, pact: bool) -> Result<Outcome, Refusal> {
+    let mut next = c.clone();
+    let mut events = Vec::new();
+    if pact {
+        if next.pact_slots_spent == 0 {
+            return Err(Refusal::Invalid {
+                message: "no expended Pact Magic slot to restore".into(),
+            });
+        }
+        next.pact_slots_spent -= 1;
+        events.push(Event::PactSlotsRestored { amount: 1 });
+    } else {
+        run_op(
+            &mut next,
+            &mut events,
+            Operation::RestoreSlots {
+                levels: vec![level],
+            },
+            0,
+            None,
+        )?;
+    }
+    Ok(Outcome {
+        character: next,
+        events,
+    })
+}
+
+fn no_slot(message: String) -> Refusal {
+    Refusal::NotAllowed {
+        reason: "no_slot".into(),
+        message,
+    }
+}
+
+/// Spends one slot on `next`, checked against `sheet` (the sheet of `next` as it stands).
+fn take_slot(
+    sheet: &Sheet,
+    next: &mut Character,
+    events: &mut Vec<Event>,
+    level: u32,
+    pact: bool,
+) -> Result<(), Refusal> {
+    if pact {
+        let Some(p) = &sheet.pact_slots else {
+            return Err(no_slot("You have no Pact Magic slots.".into()));
+        };
+        if level != 0 && level as i64 != p.level {
+            return Err(no_slot(format!(
+                "Your Pact Magic slots are level {}, not {level}.",
+                p.level
+            )));
+        }
+        if p.remaining < 1 {
+            return Err(no_slot("You have no Pact Magic slot left.".into()));
+        }
+        next.pact_slots_spent += 1;
+        events.push(Event::SlotSpent {
+            level: p.level.max(0) as u32,
+            pact: true,
+            remaining: p.remaining - 1,
+        });
+        return Ok(());
+    }
+    let remaining = sheet
+        .slots
+        .get(&level.to_string())
+        .map(|s| s.remaining)
+        .unwrap_or(0);
+    if remaining < 1 {
+        return Err(no_slot(format!(
+            "You have no level-{level} spell slot left."
+        )));
+    }
+    *next.slots_spent.entry(level.to_string()).or_insert(0) += 1;
+    events.push(Event::SlotSpent {
+        level,
+        pact: false,
+        remaining: remaining - 1,
+    });
+    Ok(())
 }
 
 fn roll(expr: &str, seed: u64) -> Result<(i64, String), Refusal> {
@@ -401,7 +536,13 @@ pub fn use_feature(
     let mut n = 0;
     for op in act.ops {
         n += 1;
-        run_op(&mut next, &mut events, op, seed.wrapping_add(n))?;
+        run_op(
+            &mut next,
+            &mut events,
+            op,
+            seed.wrapping_add(n),
+            Some(rules),
+        )?;
     }
     Ok(Outcome {
         character: next,
@@ -454,8 +595,44 @@ fn run_op(
     events: &mut Vec<Event>,
     op: Operation,
     seed: u64,
+    rules: Option<&RuleSet>,
 ) -> Result<(), Refusal> {
     match op {
+        Operation::SpendSlot { level, pact } => {
+            let Some(rules) = rules else {
+                return Err(Refusal::Invalid {
+                    message: "spending a slot needs the rules".into(),
+                });
+            };
+            // The slots as they stand after the operations before this one.
+            let sheet = derive::derive(rules, c);
+            take_slot(&sheet, c, events, level, pact)?;
+        }
+        Operation::GainSlot { level } => {
+            if !(1..=9).contains(&level) {
+                return Err(Refusal::Invalid {
+                    message: format!("no level-{level} spell slots"),
+                });
+            }
+            let key = level.to_string();
+            match c.slots_spent.get(&key).copied().unwrap_or(0) {
+                0 => {
+                    *c.slots_extra.entry(key).or_insert(0) += 1;
+                    events.push(Event::SlotGained { level });
+                }
+                spent => {
+                    c.slots_spent.insert(key, spent - 1);
+                    events.push(Event::SlotsRestored {
+                        levels: vec![level],
+                    });
+                }
+            }
+        }
+        Operation::RestorePactSlots { amount } => {
+            let n = amount.min(c.pact_slots_spent);
+            c.pact_slots_spent -= n;
+            events.push(Event::PactSlotsRestored { amount: n });
+        }
         Operation::Heal { amount } => {
             let (n, r) = roll(&amount, seed)?;
             let healed = n.max(0).min(c.hp.damage);
@@ -558,6 +735,16 @@ fn recover(rules: &RuleSet, c: &mut Character, events: &mut Vec<Event>, rests: &
     }
 }
 
+/// Pact Magic slots all come back on a short or long rest (SRD: Warlock, Pact Magic).
+fn recover_pact_slots(c: &mut Character, events: &mut Vec<Event>) {
+    if c.pact_slots_spent > 0 {
+        events.push(Event::PactSlotsRestored {
+            amount: c.pact_slots_spent,
+        });
+        c.pact_slots_spent = 0;
+    }
+}
+
 /// A short rest: spends the listed hit dice (`["d12", "d12"]`), each healing its roll plus the
 /// Constitution modifier; then short-rest resources recover and an hour passes.
 pub fn short_rest(
@@ -597,6 +784,7 @@ pub fn short_rest(
         });
     }
     recover(rules, &mut next, &mut events, &["short_rest"]);
+    recover_pact_slots(&mut next, &mut events);
     let out = advance(&next, "short_rest");
     events.extend(out.events);
     Ok(Outcome {
@@ -646,6 +834,9 @@ pub fn long_rest(rules: &RuleSet, c: &Character) -> Outcome {
         }
     }
     next.slots_spent.clear();
+    // Slots created above the table (Flexible Casting) vanish after a long rest.
+    next.slots_extra.clear();
+    recover_pact_slots(&mut next, &mut events);
     if next.exhaustion > 0 {
         next.exhaustion -= 1;
         events.push(Event::ExhaustionChanged {

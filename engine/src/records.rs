@@ -168,6 +168,19 @@ pub enum Operation {
     TempHp { amount: String },
     /// Restore spent spell slots of these levels.
     RestoreSlots { levels: Vec<u32> },
+    /// Expend one spell slot of `level` (with `pact`, one Pact Magic slot; `level` 0 = the pact
+    /// slots' level). Checked like a cost: refused (`no_slot`) when none is left.
+    SpendSlot {
+        #[serde(default)]
+        level: u32,
+        #[serde(default)]
+        pact: bool,
+    },
+    /// Gain one spell slot of `level`: an expended one back, or else one above the table's
+    /// maximum until the next long rest (Flexible Casting).
+    GainSlot { level: u32 },
+    /// Regain up to `amount` expended Pact Magic slots.
+    RestorePactSlots { amount: u32 },
     /// Restore uses of a resource.
     Restore { resource: String, amount: u32 },
     /// End active effects of this definition id.

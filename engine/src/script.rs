@@ -982,6 +982,61 @@ fn register_api(e: &mut Engine) {
     );
     reg!(
         e,
+        "spend_slot",
+        [
+            "An operation: expend one spell slot of this level (Divine Smite). Checked like a cost: the use is refused with `no_slot` when none is left."
+        ],
+        ["level: i64", "Map"],
+        |level: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "spend_slot".into());
+            m.insert("level".into(), level.max(0).into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "spend_pact_slot",
+        [
+            "An operation: expend one Pact Magic slot (of the pact slots' level); refused with `no_slot` when none is left."
+        ],
+        ["Map"],
+        || -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "spend_slot".into());
+            m.insert("level".into(), Dynamic::from_int(0));
+            m.insert("pact".into(), true.into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "gain_slot",
+        [
+            "An operation: gain one spell slot of this level — an expended one back, or else one above the table's maximum until the next long rest (Flexible Casting)."
+        ],
+        ["level: i64", "Map"],
+        |level: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "gain_slot".into());
+            m.insert("level".into(), level.max(0).into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "restore_pact_slots",
+        ["An operation: regain up to `amount` expended Pact Magic slots (Eldritch Master)."],
+        ["amount: i64", "Map"],
+        |amount: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "restore_pact_slots".into());
+            m.insert("amount".into(), amount.max(0).into());
+            m
+        }
+    );
+    reg!(
+        e,
         "class_level",
         ["The character's level in a class (0 if none)."],
         ["sheet: &mut Map", "class: &str", "i64"],

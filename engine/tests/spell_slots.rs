@@ -142,3 +142,86 @@ fn an_unknown_caster_fraction_is_a_diagnostic_at_its_line() {
         sheet.diagnostics
     );
 }
+
+#[test]
+fn pact_slots_are_their_own_pool_spent_and_recovered_on_any_rest() {
+    use grimoire_engine::actions::{self, Action};
+    let rules = srd();
+    let c = classes(&[("cleric", 1), ("warlock", 5)]);
+    let sheet = derive(&rules, &c);
+    let p = sheet.pact_slots.clone().expect("pact slots");
+    assert_eq!((p.level, p.max, p.remaining), (3, 2, 2));
+    // Cleric 1 alone declares a caster fraction: its own table, no 3rd-level spell slots.
+    assert_eq!(sheet.slots.len(), 1);
+    let c = actions::spend_slot(&rules, &c, 0, true).unwrap().character;
+    let c = actions::spend_slot(&rules, &c, 3, true).unwrap().character;
+    let r = actions::spend_slot(&rules, &c, 0, true).unwrap_err();
+    assert_eq!(r.code(), "no_slot");
+    assert_eq!(derive(&rules, &c).pact_slots.unwrap().remaining, 0);
+    // A 3rd-level spell slot is not a pact slot.
+    assert_eq!(
+        actions::spend_slot(&rules, &c, 3, false)
+            .unwrap_err()
+            .code(),
+        "no_slot"
+    );
+    let rested = actions::apply(
+        &rules,
+        &c,
+        &Action::ShortRest {
+            hit_dice: Vec::new(),
+        },
+        1,
+    )
+    .unwrap()
+    .character;
+    assert_eq!(rested.pact_slots_spent, 0);
+    let back = actions::restore_slot(&c, 0, true).unwrap().character;
+    assert_eq!(back.pact_slots_spent, 1);
+}
+
+#[test]
+fn play_state_slots_read_the_same_from_a_kept_sheet() {
+    // The second derivation of a state copies the kept sheet and lays the play state over it:
+    // pact slots spent and slots created above the table must come out the same.
+    let rules = srd();
+    let mut c = classes(&[("sorcerer", 6), ("warlock", 3)]);
+    c.pact_slots_spent = 1;
+    c.slots_extra.insert("4".into(), 1);
+    c.slots_extra.insert("1".into(), 1);
+    c.slots_spent.insert("1".into(), 2);
+    let first = derive(&rules, &c);
+    let second = derive(&rules, &c);
+    let third = derive(&rules, &c);
+    assert_eq!(first, second);
+    assert_eq!(second, third);
+    let s1 = first.slots.get("1").unwrap();
+    assert_eq!((s1.max, s1.spent, s1.remaining), (5, 2, 3));
+    assert_eq!(first.slots.get("4").unwrap().max, 1);
+    assert_eq!(first.pact_slots.as_ref().unwrap().remaining, 1);
+}
+
+#[test]
+fn a_refused_slot_spend_leaves_the_use_unpaid() {
+    use grimoire_engine::actions;
+    let rules = srd();
+    let mut c = classes(&[("sorcerer", 5)]);
+    c.slots_spent.insert("3".into(), 2);
+    c.resources_spent.insert("sorcery-points".into(), 3);
+    let choices = serde_json::json!({"direction": "slot_to_points", "slot": 3});
+    let r = actions::use_feature(
+        &rules,
+        &c,
+        "flexible-casting",
+        choices.as_object().unwrap(),
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(r.code(), "no_slot");
+    // And a divine smite with no slot of that level spends nothing either.
+    let c = classes(&[("paladin", 3)]);
+    let choices = serde_json::json!({"slot": 2});
+    let r = actions::use_feature(&rules, &c, "divine-smite", choices.as_object().unwrap(), 1)
+        .unwrap_err();
+    assert_eq!(r.code(), "no_slot");
+}
