@@ -135,9 +135,20 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         }
         slugs_into(r.get("starting_proficiencies"), &mut race_profs);
         slugs_into(r.get("languages"), &mut race_langs);
+        let first_trait = features.len();
         slugs_into(r.get("traits"), &mut features);
         slugs_into(r.get("racial_traits"), &mut features);
+        // Proficiencies a racial trait grants (Keen Senses → Perception, Dwarven Combat Training
+        // → four weapons): the compendium lists them on the trait, not on the race's starting
+        // proficiencies, but they are the race's all the same.
+        for t in &features[first_trait..] {
+            if let Some(rec) = t.as_str().and_then(|slug| comp.get("traits", slug)) {
+                slugs_into(rec.get("proficiencies"), &mut race_profs);
+            }
+        }
     }
+    let mut seen_profs = std::collections::HashSet::new();
+    race_profs.retain(|p| seen_profs.insert(p.clone()));
     let background = c
         .background
         .as_deref()
