@@ -191,7 +191,17 @@ pub fn pack_dirs(dir: &Path) -> Vec<PathBuf> {
 
 /// Loads every pack under `dir` (dependencies first) and runs their fixtures.
 pub fn check_packs(dir: &Path, compendium: &Compendium) -> Report {
+    check_packs_within(dir, None, compendium)
+}
+
+/// [`check_packs`] for the packs under `dir`, with the packs under `context` (the whole rules
+/// directory) loaded first, so a pack checked on its own finds the packs it depends on. Only the
+/// packs under `dir` are reported.
+pub fn check_packs_within(dir: &Path, context: Option<&Path>, compendium: &Compendium) -> Report {
     let registry = Registry::new(compendium.clone());
+    if let Some(context) = context {
+        registry.load_dir(context);
+    }
     let mut report = Report::default();
     for (pack_dir, result) in registry.load_dir(dir) {
         let (id, cases, errors) = match result {

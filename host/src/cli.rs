@@ -405,7 +405,15 @@ fn check_rules(config: &Config, path: Option<PathBuf>) -> anyhow::Result<()> {
             .into_iter()
             .map(|e| (crate::rules::engine_type(&e.entry_type), e.slug, e.content)),
     );
-    let report = grimoire_engine::check::check_packs(&dir, &compendium);
+    // A pack checked on its own (rules/examples/brawler) finds its dependencies (srd) among the
+    // configured rules directory's packs.
+    let same = |a: &PathBuf, b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let context = (!same(&dir, &config.rules_dir) && config.rules_dir.is_dir())
+        .then_some(config.rules_dir.as_path());
+    let report = grimoire_engine::check::check_packs_within(&dir, context, &compendium);
     if report.packs.is_empty() {
         bail!(
             "no rule packs (directories with a pack.toml) under {}",

@@ -212,6 +212,7 @@ fn check_rules_reports_file_line_col() {
             .args(["check-rules", &dir.display().to_string()])
             .env("GRIMOIRE_SRD_DIR", &srd_dir)
             .env("GRIMOIRE_DATA_DIR", rules.path().join("data"))
+            .env("GRIMOIRE_RULES_DIR", rules.path())
             .output()
             .unwrap()
     };
@@ -224,6 +225,19 @@ fn check_rules_reports_file_line_col() {
     let text = String::from_utf8_lossy(&ok.stdout);
     assert!(
         text.contains("ok     srd") && text.contains("ok     brawler"),
+        "{text}"
+    );
+
+    // One pack on its own: its dependency (srd) comes from the rules directory, unreported.
+    let alone = run(&rules.path().join("examples/storm-herald"));
+    let text = String::from_utf8_lossy(&alone.stdout);
+    assert!(
+        alone.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    assert!(
+        text.contains("ok     storm-herald") && !text.contains(" srd "),
         "{text}"
     );
 
