@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(use_feature))
         .routes(routes!(rest))
+        .routes(routes!(slots))
         .routes(routes!(add_effect))
         .routes(routes!(remove_effect))
         .routes(routes!(add_condition))
@@ -691,6 +692,58 @@ async fn rest(
                 engine_result(actions::short_rest(rules, c, &req.hit_dice, rand::random()))
             }
             RestKind::Long => Ok(outcome(actions::long_rest(rules, c))),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum SlotChange {
+    /// Expend a slot (casting a spell).
+    Spend,
+    /// Regain an expended slot (Arcane Recovery, a DM ruling).
+    Restore,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlotRequest {
+    pub action: SlotChange,
+    /// The slot level, 1–9 (for Pact Magic, the pact slot level is implied).
+    pub level: Option<u32>,
+    /// A Pact Magic slot instead of a spell slot.
+    #[serde(default)]
+    pub pact: bool,
+}
+
+/// Expend or regain a spell slot (or a Pact Magic slot); never below zero or above the maximum.
+#[utoipa::path(post, path = "/api/v1/characters/{id}/slots", tag = "characters", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)), request_body = SlotRequest,
+    responses((status = 200, description = "The slot spent or regained", body = inline(super::envelope::Envelope<ActionResult>)),
+              (status = 409, description = "No slot of that level left (`ACTION_NOT_ALLOWED`, reason `no_slot`)", body = Failure),
+              (status = 422, description = "Bad level, or nothing to regain", body = Failure)))]
+async fn slots(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SlotRequest>,
+) -> Result<Response, ApiError> {
+    let level = match (req.pact, req.level) {
+        (true, _) => 0,
+        (false, Some(l @ 1..=9)) => l,
+        (false, _) => {
+            return Err(ApiError::invalid_field(
+                "level",
+                "a spell slot level from 1 to 9 (or `pact: true`)",
+            ));
+        }
+    };
+    act(&state, &auth, id, &headers, move |rules, c| {
+        match req.action {
+            SlotChange::Spend => engine_result(actions::spend_slot(rules, c, level, req.pact)),
+            SlotChange::Restore => engine_result(actions::restore_slot(c, level, req.pact)),
         }
     })
     .await

@@ -1096,6 +1096,12 @@ async fn access_matrix(db: Db) {
         ),
         (
             "POST",
+            path(id, "/slots"),
+            Some(json!({"action": "spend", "level": 1})),
+            [409, 409, 403, 403, 404, 401],
+        ),
+        (
+            "POST",
             path(id, "/level-up"),
             Some(json!({"class": "barbarian"})),
             [200, 200, 403, 403, 404, 401],
@@ -1443,4 +1449,84 @@ async fn rage_across_two_servers_postgres() {
     let stored = b.get(&path(id, ""), Some(&token)).await;
     assert_eq!(stored.data()["character"]["resources_spent"]["rage"], 2);
     assert_eq!(stored.data()["version"], 3);
+}
+
+async fn spell_slots(db: Db) {
+    let s = rules_server(db).await;
+    let token = s.register("caster").await;
+    let c = create(
+        &s,
+        &token,
+        json!({
+            "name": "Lay", "race": "human", "class": "paladin", "level": 2, "background": "acolyte",
+            "abilities": {"method": "standard_array", "scores": {"str": 15, "dex": 10, "con": 13, "int": 8, "wis": 12, "cha": 14}},
+            "proficiencies": ["skill-athletics", "skill-persuasion"],
+            "languages": ["dwarvish", "elvish", "giant"],
+        }),
+    )
+    .await;
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(
+        c["sheet"]["slots"]["1"]["max"], 2,
+        "{:#}",
+        c["sheet"]["slots"]
+    );
+    for left in [1, 0] {
+        let r = s
+            .post(
+                &path(id, "/slots"),
+                json!({"action": "spend", "level": 1}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+        assert_eq!(r.data()["sheet"]["slots"]["1"]["remaining"], left);
+    }
+    let r = s
+        .post(
+            &path(id, "/slots"),
+            json!({"action": "spend", "level": 1}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{:#}", r.body);
+    assert_eq!(r.body["error"]["details"]["reason"], "no_slot");
+    let r = s
+        .post(
+            &path(id, "/slots"),
+            json!({"action": "restore", "level": 1}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.data()["sheet"]["slots"]["1"]["remaining"], 1);
+    let r = s
+        .post(
+            &path(id, "/slots"),
+            json!({"action": "spend", "level": 0}),
+            Some(&token),
+        )
+        .await;
+    assert!(fields(&r).contains_key("level"));
+    let r = s
+        .post(
+            &path(id, "/slots"),
+            json!({"action": "spend", "pact": true}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 409, "a paladin has no Pact Magic: {:#}", r.body);
+    let r = s
+        .post(&path(id, "/rest"), json!({"type": "long"}), Some(&token))
+        .await;
+    assert_eq!(r.data()["sheet"]["slots"]["1"]["remaining"], 2);
+}
+
+#[tokio::test]
+async fn spell_slots_spent_and_regained_sqlite() {
+    spell_slots(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn spell_slots_spent_and_regained_postgres() {
+    spell_slots(Db::Postgres).await;
 }
