@@ -49,6 +49,46 @@ fn armor_view(c: &Character, comp: &Compendium) -> (Value, Value) {
     (armor, shield)
 }
 
+/// Whether a magic item needs attunement: the compendium says so only in the first line of its
+/// description ("Ring, rare (requires attunement)").
+fn requires_attunement(rec: &Value) -> bool {
+    rec.get("desc")
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .and_then(Value::as_str)
+        .is_some_and(|d| d.contains("requires attunement"))
+}
+
+/// Every item carried, for scripts (`sheet.items`), and the magic items that are active added to
+/// `features`, so each item's rule file applies (SRD: Magic Items — Attunement): an item works
+/// while equipped and, when it requires attunement, attuned — to at most three items, in
+/// equipment order; a fourth does nothing.
+fn items_view(c: &Character, comp: &Compendium, features: &mut Vec<Value>) -> Vec<Value> {
+    let mut attuned = 0;
+    c.equipment
+        .iter()
+        .map(|it| {
+            let magic = comp.get("magic_items", &it.item);
+            let requires = magic.is_some_and(requires_attunement);
+            let attunes = requires && it.attuned && {
+                attuned += 1;
+                attuned <= 3
+            };
+            if magic.is_some() && it.equipped && (!requires || attunes) {
+                features.push(json!(it.item));
+            }
+            json!({
+                "slug": it.item,
+                "name": comp.item(&it.item).and_then(|r| r.get("name")),
+                "quantity": it.quantity,
+                "equipped": it.equipped,
+                "attuned": it.attuned,
+                "requires_attunement": requires,
+            })
+        })
+        .collect()
+}
+
 fn slugs(list: Option<&Value>) -> Vec<Value> {
     let mut out = Vec::new();
     slugs_into(list, &mut out);
@@ -155,6 +195,7 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         .and_then(|b| comp.get("backgrounds", b));
     let bg_profs = slugs(background.and_then(|b| b.get("starting_proficiencies")));
     features.extend(c.feats.iter().map(|f| json!(f)));
+    let items = items_view(c, comp, &mut features);
     let (armor, shield) = armor_view(c, comp);
     let weapons: Vec<Value> = c
         .equipment
@@ -193,6 +234,7 @@ pub fn build(c: &Character, comp: &Compendium, conditions: &[String]) -> Value {
         "armor": armor,
         "shield": shield,
         "weapons": weapons,
+        "items": items,
         "base_abilities": base_scores,
         "asi": c.asi.iter().map(|a| json!({"ability": a.ability, "amount": a.amount})).collect::<Vec<_>>(),
         "choices": c.choices,
