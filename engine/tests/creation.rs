@@ -3,72 +3,19 @@
 
 use grimoire_engine::actions;
 use grimoire_engine::character::{AbilityIncrease, Character, Item, Spells};
-use grimoire_engine::compendium::Compendium;
 use grimoire_engine::creation::{
     AbilityChoice, AbilityMethod, FieldError, NewCharacter, POINT_BUY_BUDGET, STANDARD_ARRAY,
     create, point_buy_cost, roll_abilities,
 };
 use grimoire_engine::derive;
-use grimoire_engine::registry::Registry;
 use grimoire_engine::rules::RuleSet;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-/// Every SRD table creation reads (the shared test helper loads fewer).
-const TABLES: [&str; 17] = [
-    "classes",
-    "subclasses",
-    "levels",
-    "features",
-    "races",
-    "subraces",
-    "traits",
-    "equipment",
-    "equipment_categories",
-    "magic_items",
-    "skills",
-    "proficiencies",
-    "backgrounds",
-    "languages",
-    "spells",
-    "alignments",
-    "ability_scores",
-];
+mod common;
 
 fn rules() -> Arc<RuleSet> {
-    static R: OnceLock<Arc<RuleSet>> = OnceLock::new();
-    R.get_or_init(|| {
-        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let path = repo.join(".srd/dnd5e-2014-en-v5.10.0.sqlite3");
-        let db = rusqlite::Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open SRD sqlite (run scripts/fetch-srd.sh)");
-        let mut records = Vec::new();
-        for t in TABLES {
-            let mut st = db
-                .prepare(&format!("SELECT \"index\", data FROM {t}"))
-                .expect("SRD table");
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .expect("query");
-            for row in rows {
-                let (slug, data) = row.expect("row");
-                let v: serde_json::Value = serde_json::from_str(&data).expect("json");
-                records.push((t.to_string(), slug, v));
-            }
-        }
-        let registry = Registry::new(Compendium::from_records(records));
-        for (dir, res) in registry.load_dir(&repo.join("rules")) {
-            if let Err((id, errs)) = res {
-                panic!("pack {} ({id}) failed: {errs:?}", dir.display());
-            }
-        }
-        registry.ruleset(&["srd"]).expect("srd rule set")
-    })
-    .clone()
+    common::srd()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {

@@ -8,8 +8,9 @@ use grimoire_engine::rules::RuleSet;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-/// The SRD tables the engine reads.
-const TABLES: [&str; 12] = [
+/// The SRD tables the engine reads (creation also checks languages, spells, alignments and
+/// equipment categories).
+const TABLES: [&str; 17] = [
     "classes",
     "subclasses",
     "levels",
@@ -18,10 +19,15 @@ const TABLES: [&str; 12] = [
     "subraces",
     "traits",
     "equipment",
+    "equipment_categories",
     "magic_items",
     "skills",
     "proficiencies",
     "backgrounds",
+    "languages",
+    "spells",
+    "alignments",
+    "ability_scores",
 ];
 
 pub fn repo() -> PathBuf {
