@@ -73,11 +73,13 @@ pub(crate) struct HookOutput {
 }
 
 impl HookOutput {
-    fn timed_out(&self) -> bool {
+    /// Whether a hook failed for a reason that depends on the machine's load rather than on its
+    /// inputs (the wall-clock backstop; a full plugin instance pool), so must not be cached.
+    fn transient(&self) -> bool {
         self.diagnostics.iter().any(|d| {
             d.limit
                 .as_deref()
-                .is_some_and(|l| l.starts_with("wall-clock"))
+                .is_some_and(|l| l.starts_with("wall-clock") || l.starts_with("concurrent"))
         })
     }
 }
@@ -187,7 +189,8 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// a pure function of the character, so the result is cached per rule set, keyed by a hash of
 /// the character's view-relevant fields: deriving the same state again (a page reload, a spent
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
-/// are not cached, as they depend on the machine's load (at either level).
+/// (or found the plugin instance pool full) are not cached, as they depend on the machine's
+/// load (at either level).
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     collect_state(rules, c).0
 }
@@ -222,9 +225,9 @@ fn collect_state(rules: &RuleSet, c: &Character) -> (Collected, bool) {
         return (hit, true);
     }
     let prepared = Arc::new(prepare(rules, c));
-    let timed_out = prepared.outputs.iter().any(|o| o.timed_out());
+    let transient = prepared.outputs.iter().any(|o| o.transient());
     if let Some(k) = key
-        && !timed_out
+        && !transient
         && let Ok(mut cache) = rules.hook_cache.lock()
     {
         if cache.len() >= HOOK_CACHE_CAP {
@@ -327,7 +330,7 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             None => {
                 let out = Arc::new(run_hooks(i, f, &view, fx_arg.as_ref()));
                 if let Some(k) = key
-                    && !out.timed_out()
+                    && !out.transient()
                     && let Ok(mut cache) = rules.file_cache.lock()
                 {
                     if cache.len() >= FILE_CACHE_CAP {

@@ -25,7 +25,8 @@ const DATA_AT: usize = 1024;
 struct Wat {
     abi: i32,
     imports: String,
-    globals: String,
+    /// More module fields (globals, tables…).
+    fields: String,
     hooks: Vec<(String, String)>,
     data: Vec<u8>,
 }
@@ -35,7 +36,7 @@ impl Wat {
         Wat {
             abi: 1,
             imports: String::new(),
-            globals: String::new(),
+            fields: String::new(),
             hooks: Vec::new(),
             data: Vec::new(),
         }
@@ -88,7 +89,7 @@ impl Wat {
   {imports}
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const {heap}))
-  {globals}
+  {fields}
   (data (i32.const {DATA_AT}) "{data}")
   (func (export "gr_abi_version") (result i32) (i32.const {abi}))
   (func (export "gr_alloc") (param $n i32) (result i32)
@@ -108,7 +109,7 @@ impl Wat {
     (local.get $p))
   {hooks})"#,
             imports = self.imports,
-            globals = self.globals,
+            fields = self.fields,
             abi = self.abi,
         )
     }
@@ -540,6 +541,23 @@ fn a_trap_after_a_denied_growth_is_reported_as_the_memory_limit() {
 }
 
 #[test]
+fn a_table_growth_past_the_limit_is_named() {
+    let mut wat = Wat::new(core_meta("tabular"));
+    wat.fields = "(table $t 1 funcref)".into();
+    let wat = wat.body(
+        "modifiers",
+        "(if (i32.eq (table.grow $t (ref.null func) (i32.const 20000)) (i32.const -1))
+           (then unreachable))
+         (i64.const 0)",
+    );
+    let d = hostile("tabular", wat);
+    assert_eq!(
+        d.message,
+        "table limit 10000 elements exceeded in plugin tabular hook modifiers"
+    );
+}
+
+#[test]
 fn a_trap_is_contained() {
     let d = hostile(
         "trapper",
@@ -626,7 +644,7 @@ fn every_call_gets_a_fresh_instance() {
     let out = br#"{"ok":[{"target":"ac","op":"add","value":0,"label":"Counter"}]}"#;
     let at = counter.place(out);
     let digit = at + out.iter().position(|&b| b == b'0').unwrap();
-    counter.globals = "(global $calls (mut i32) (i32.const 0))".into();
+    counter.fields = "(global $calls (mut i32) (i32.const 0))".into();
     let counter = counter.body(
         "modifiers",
         &format!(
@@ -728,6 +746,53 @@ fn a_missing_wasm_is_named() {
         "plugin.toml names ghost.wasm, which is missing (build it with plugins/build.sh)"
     );
     assert_eq!(errors[0].line, 4);
+}
+
+#[test]
+fn a_module_over_the_memory_or_table_limits_is_refused_at_load() {
+    let text = good().text();
+    let toml = plugin_toml("huge", &good().hook_names());
+    let huge = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 300)"#,
+    );
+    let errors = refused("huge", &toml, Some(wat::parse_str(huge).unwrap()));
+    // The pooling allocator's slots are the limit: such a module does not even compile.
+    let m = &errors[0].message;
+    assert!(
+        m.starts_with("huge.wasm is not a valid plugin module: module memory does not fit"),
+        "{m}"
+    );
+    assert!(
+        m.ends_with("minimum byte size of 19660800 which exceeds the limit of 0x1000000 bytes"),
+        "{m}"
+    );
+    let two_memories = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 1) (memory $other 1)"#,
+    );
+    let toml = plugin_toml("twins", &good().hook_names());
+    let errors = refused("twins", &toml, Some(wat::parse_str(two_memories).unwrap()));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("twins.wasm is not a valid plugin module: "),
+        "{}",
+        errors[0]
+    );
+    let two_tables = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 1) (table 1 funcref) (table 1 funcref)"#,
+    );
+    let toml = plugin_toml("tables", &good().hook_names());
+    let errors = refused("tables", &toml, Some(wat::parse_str(two_tables).unwrap()));
+    assert!(
+        errors[0].message.ends_with(
+            "module table does not fit in pooling allocator requirements: defined tables count of 2 exceeds the per-instance limit of 1"
+        ),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
