@@ -8,7 +8,7 @@
 //!
 //! Arguments are named once (`sheet`, `effect`, `ctx`): a script receives them positionally, a
 //! plugin as the keys of one JSON object. The view is passed in the form each language takes,
-//! built once per derivation (see [`SharedView`]). Results stay in their own form ([`Returned`])
+//! built once per derivation (see [`SharedView`]). Results stay in their own form (`Returned`)
 //! until they are read as records, which skips a JSON round trip for scripts.
 
 // Diagnostics are the errors authors read; they are rare and carry everything needed to find
