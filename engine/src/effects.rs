@@ -90,6 +90,13 @@ fn ended_by(fx: &ActiveEffect, event: &str) -> bool {
 /// Applies an event to the character's effects: removes what it ends, counts time down.
 /// Returns the new character and the effects that expired, in their order on the character.
 pub fn advance(character: &Character, event: &str) -> (Character, Vec<ActiveEffect>) {
+    let (next, expired) = advance_why(character, event);
+    (next, expired.into_iter().map(|(fx, _)| fx).collect())
+}
+
+/// [`advance`], with why each effect ended: `duration` when its time ran out, otherwise the
+/// event's name (what `effect_end` triggers read as `ev.reason`).
+pub fn advance_why(character: &Character, event: &str) -> (Character, Vec<(ActiveEffect, String)>) {
     let mut next = character.clone();
     let mut expired = Vec::new();
     let elapsed = match event {
@@ -101,20 +108,19 @@ pub fn advance(character: &Character, event: &str) -> (Character, Vec<ActiveEffe
     next.effects = Vec::with_capacity(character.effects.len());
     for fx in &character.effects {
         let mut fx = fx.clone();
-        let mut ends = ended_by(&fx, event);
+        let mut why = ended_by(&fx, event).then(|| event.to_string());
         if let Some(left) = fx.rounds_left
             && elapsed > 0
         {
             if left <= elapsed {
-                ends = true;
+                why = why.or_else(|| Some("duration".into()));
             } else {
                 fx.rounds_left = Some(left - elapsed);
             }
         }
-        if ends {
-            expired.push(fx);
-        } else {
-            next.effects.push(fx);
+        match why {
+            Some(why) => expired.push((fx, why)),
+            None => next.effects.push(fx),
         }
     }
     (next, expired)

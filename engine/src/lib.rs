@@ -31,4 +31,5 @@ pub mod registry;
 pub mod rules;
 pub mod script;
 pub mod sheet;
+pub mod triggers;
 pub mod view;
