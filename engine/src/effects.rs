@@ -247,6 +247,27 @@ mod tests {
     }
 
     #[test]
+    fn reasons_say_whether_time_ran_out_or_an_event_ended_it() {
+        let mut rage = timed(
+            "rage",
+            Duration {
+                rounds: Some(1),
+                ..Default::default()
+            },
+        );
+        rage.ends_on = vec!["unconscious".into()];
+        let c = with(vec![rage]);
+        let (_, gone) = advance_why(&c, "turn_end");
+        assert_eq!(gone[0].1, "duration");
+        let (_, gone) = advance_why(&c, "unconscious");
+        assert_eq!(gone[0].1, "unconscious");
+        // Both at once: the event is the reason.
+        let mut both = c.clone();
+        both.effects[0].ends_on = vec!["turn_end".into()];
+        assert_eq!(advance_why(&both, "turn_end").1[0].1, "turn_end");
+    }
+
+    #[test]
     fn concentration_ends_on_break() {
         let mut fx = timed("bless", Duration::default());
         fx.concentration = true;
