@@ -19,6 +19,7 @@ pub mod dice;
 pub mod actions;
 pub mod character;
 pub mod check;
+pub mod choices;
 pub mod compendium;
 pub mod creation;
 pub mod derive;

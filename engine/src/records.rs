@@ -260,10 +260,10 @@ pub struct ChoiceDecl {
     pub options: Vec<serde_json::Value>,
     #[serde(default = "yes")]
     pub required: bool,
-    /// For standing choices (`character_choices`): how many different options are picked;
-    /// above 1 the value is a list of that many.
-    #[serde(default = "one")]
-    pub count: u32,
+    /// For standing choices (`character_choices`): absent, the value is one option; set, it is
+    /// a list of up to `count` different options (exactly `count` when `required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 fn yes() -> bool {
