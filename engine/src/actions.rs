@@ -291,7 +291,12 @@ pub fn apply(
     let mut w = Work::new(rules, c, seed);
     match action {
         Action::Use { feature, choices } => return use_feature(rules, c, feature, choices, seed),
-        Action::Event { event } => w.advance(event),
+        Action::Event { event } => {
+            if event == "dawn" {
+                w.recover(&["dawn"]);
+            }
+            w.advance(event);
+        }
         Action::TurnStart => w.turn("turn_start")?,
         Action::TurnEnd => w.turn("turn_end")?,
         Action::ShortRest { hit_dice } => w.short_rest(hit_dice)?,

@@ -70,6 +70,7 @@ fn resources(sheet) {
         resource("well", 9, [#{ on: "short_rest", amount: "half" }, "long_rest"]),
         resource("drip", 6, [#{ on: "short_rest", amount: "@abilities.con.mod" }]),
         resource("trickle", 6, [#{ on: "long_rest", amount: 1 }]),
+        resource("dew", 3, ["dawn"]),
     ]
 }
 fn modifiers(sheet) { [add("resources.trickle.recover.long_rest", 2)] }
@@ -294,6 +295,19 @@ fn partial_recovery_half_formula_number_and_modifiers() {
     assert!(!long.resources_spent.contains_key("well"));
     assert_eq!(long.resources_spent["drip"], 4);
     assert_eq!(long.resources_spent["trickle"], 3);
+    // A dawn resource waits for the dawn event, not a rest.
+    c.resources_spent.insert("dew".into(), 3);
+    let rested = act(&rules, &c, Action::LongRest).character;
+    assert_eq!(rested.resources_spent["dew"], 3);
+    let dawn = act(
+        &rules,
+        &c,
+        Action::Event {
+            event: "dawn".into(),
+        },
+    )
+    .character;
+    assert!(!dawn.resources_spent.contains_key("dew"));
 }
 
 #[test]
