@@ -659,7 +659,8 @@ impl<'r> Work<'r> {
 
     /// Applies damage (see [`apply_damage`]), with the triggers it sets off: `drop_to_zero` at
     /// 0 hit points when not killed outright — before the character falls unconscious, so a
-    /// trigger that heals (Relentless Rage) keeps them up — then `damage_taken`.
+    /// trigger that heals (Relentless Rage) keeps them up — then `damage_taken` when any was
+    /// taken (temporary hit points included) and the character lives.
     fn damage(&mut self, amount: i64, damage_type: &str) {
         let sheet = derive::derive(self.rules, &self.c);
         let amount = amount.max(0);
@@ -686,17 +687,39 @@ impl<'r> Work<'r> {
         let absorbed = taken.min(self.c.hp.temp);
         self.c.hp.temp -= absorbed;
         let rest = taken - absorbed;
-        let max = sheet.hp.max.value;
-        let current = sheet.hp.current;
         self.events.push(Event::Damaged {
             amount,
             damage_type: damage_type.into(),
             taken,
             note: note.map(String::from),
         });
-        if rest <= 0 {
-            return;
+        if rest > 0 {
+            self.damage_hit_points(
+                rest,
+                sheet.hp.max.value,
+                sheet.hp.current,
+                damage_type,
+                taken,
+            );
         }
+        if taken > 0 && !self.c.death_saves.dead {
+            let mut ev = Map::new();
+            ev.insert("amount".into(), json!(amount));
+            ev.insert("damage_type".into(), json!(damage_type));
+            ev.insert("taken".into(), json!(taken));
+            self.fire("damage_taken", ev, None);
+        }
+    }
+
+    /// The part of the damage temporary hit points did not absorb (`rest` > 0).
+    fn damage_hit_points(
+        &mut self,
+        rest: i64,
+        max: i64,
+        current: i64,
+        damage_type: &str,
+        taken: i64,
+    ) {
         if current == 0 {
             let ds = &mut self.c.death_saves;
             ds.failures = (ds.failures + 1).min(3);
@@ -736,13 +759,6 @@ impl<'r> Work<'r> {
             self.events.push(Event::ConcentrationCheck {
                 dc: (taken / 2).max(10),
             });
-        }
-        if !self.c.death_saves.dead {
-            let mut ev = Map::new();
-            ev.insert("amount".into(), json!(amount));
-            ev.insert("damage_type".into(), json!(damage_type));
-            ev.insert("taken".into(), json!(taken));
-            self.fire("damage_taken", ev, None);
         }
     }
 

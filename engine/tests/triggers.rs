@@ -154,6 +154,18 @@ fn damage_taken_carries_the_damage_and_the_hit_points_after_it() {
     assert!(
         matches!(&out.events[1], Event::Triggered { feature, on, .. } if feature == "grit" && on == "damage_taken")
     );
+    // Temporary hit points absorb it all: still damage taken.
+    let mut shielded = c.clone();
+    shielded.hp.temp = 10;
+    let out = act(
+        &rules,
+        &shielded,
+        Action::Damage {
+            amount: 6,
+            damage_type: "cold".into(),
+        },
+    );
+    assert_eq!(notes(&out.events), ["took 6 of 6 cold, 34 left"]);
     // Under 5 taken: the hook returns nothing, so nothing is logged for it.
     let out = act(
         &rules,
