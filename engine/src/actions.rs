@@ -7,7 +7,7 @@
 //! character untouched, and a resource can never go below zero. The host persists the result
 //! atomically (with optimistic concurrency) and broadcasts the events.
 
-use crate::character::ActiveEffect;
+use crate::character::{ActiveEffect, EffectHitPoints};
 use crate::character::{Character, ClassLevels};
 use crate::derive;
 use crate::diagnostic::Diagnostic;
@@ -47,7 +47,8 @@ pub enum Event {
         effect: String,
         /// Why: `duration` (its time ran out), the event that ended it (`turn_start`,
         /// `unconscious`, `long_rest`…), `removed`, `ended` (an operation), `concentration`
-        /// (another concentration effect started) or `replaced` (the same effect again).
+        /// (another concentration effect started), `hit_points` (its own hit points ran out) or
+        /// `replaced` (the same effect again).
         #[serde(default, skip_serializing_if = "String::is_empty")]
         reason: String,
     },
@@ -460,6 +461,12 @@ impl<'r> Work<'r> {
         };
         let conc = a.concentration || def.meta.concentration;
         self.start_effect(&a.effect, source, duration, a.ends_on, conc, a.data);
+        if let (Some(max), Some(fx)) = (a.hp, self.c.effects.last_mut()) {
+            fx.hp = Some(EffectHitPoints {
+                max: max.max(1),
+                damage: 0,
+            });
+        }
         Ok(())
     }
 
@@ -686,13 +693,13 @@ impl<'r> Work<'r> {
         };
         let absorbed = taken.min(self.c.hp.temp);
         self.c.hp.temp -= absorbed;
-        let rest = taken - absorbed;
         self.events.push(Event::Damaged {
             amount,
             damage_type: damage_type.into(),
             taken,
             note: note.map(String::from),
         });
+        let rest = self.damage_effect_hit_points(taken - absorbed);
         if rest > 0 {
             self.damage_hit_points(
                 rest,
@@ -709,6 +716,27 @@ impl<'r> Work<'r> {
             ev.insert("taken".into(), json!(taken));
             self.fire("damage_taken", ev, None);
         }
+    }
+
+    /// Damage to an effect's own hit points (Wild Shape's beast), which come before the
+    /// character's: at 0 the effect ends and what is left over carries to the character (SRD:
+    /// Wild Shape). Returns what is left over.
+    fn damage_effect_hit_points(&mut self, amount: i64) -> i64 {
+        let Some(i) = self.c.effects.iter().position(|e| e.hp.is_some()) else {
+            return amount;
+        };
+        let Some(pool) = self.c.effects[i].hp.as_mut() else {
+            return amount;
+        };
+        let left = pool.max - pool.damage;
+        if amount < left {
+            pool.damage += amount;
+            return 0;
+        }
+        pool.damage = pool.max;
+        let id = self.c.effects[i].id.clone();
+        self.end_effects(|e| e.id == id, "hit_points");
+        amount - left
     }
 
     /// The part of the damage temporary hit points did not absorb (`rest` > 0).
@@ -1046,6 +1074,8 @@ pub fn use_feature(
     }
     // The view as a script value was built once with the hook outputs and is shared.
     let view = col.view_dyn().clone();
+    // Compendium entries the choices name (`compendium` in a choice), for `ctx.records`.
+    let mut records = Map::new();
     if file.script.has("choices") {
         let raw = engine()
             .call(&file.script, "choices", vec![view.clone()])
@@ -1073,6 +1103,18 @@ pub fn use_feature(
                         value: v.clone(),
                     });
                 }
+                Some(v) => {
+                    if let Some(kind) = &d.compendium {
+                        let Some(rec) = v.as_str().and_then(|s| rules.compendium.get(kind, s))
+                        else {
+                            return Err(Refusal::InvalidChoice {
+                                choice: d.id,
+                                value: v.clone(),
+                            });
+                        };
+                        records.insert(d.id, rec.clone());
+                    }
+                }
                 _ => {}
             }
         }
@@ -1082,6 +1124,7 @@ pub fn use_feature(
     let ctx = json!({
         "feature": feature,
         "choices": choices,
+        "records": records,
         "slots_spent": c.slots_spent,
         "resources": resources.iter().map(|(k, r)| (k.clone(), json!({
             "max": r.max.value, "remaining": if r.unlimited { -1 } else { r.remaining }, "unlimited": r.unlimited,
@@ -1130,7 +1173,17 @@ pub fn use_feature(
     Ok(w.finish())
 }
 
+/// Heals the character — or, while an effect has hit points of its own (Wild Shape), those.
 fn heal_by(c: &mut Character, events: &mut Vec<Event>, amount: i64, roll: Option<String>) {
+    if let Some(pool) = c.effects.iter_mut().find_map(|e| e.hp.as_mut()) {
+        let healed = amount.max(0).min(pool.damage);
+        pool.damage -= healed;
+        events.push(Event::Healed {
+            amount: healed,
+            roll,
+        });
+        return;
+    }
     let healed = amount.max(0).min(c.hp.damage);
     c.hp.damage -= healed;
     if amount > 0 {

@@ -156,6 +156,7 @@ mod tests {
             options: options.iter().map(|o| json!(o)).collect(),
             required,
             count,
+            compendium: None,
         }
     }
 

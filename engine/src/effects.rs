@@ -147,6 +147,7 @@ pub fn instantiate(
         ends_on,
         concentration,
         data,
+        hp: None,
     }
 }
 

@@ -181,6 +181,10 @@ pub struct ApplyEffect {
     pub concentration: bool,
     #[serde(default)]
     pub data: serde_json::Value,
+    /// Hit points of the effect's own (Wild Shape: the beast's): damage goes to them first, and
+    /// when they reach 0 the effect ends and the rest of the damage carries over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp: Option<i64>,
 }
 
 /// Immediate changes a feature makes.
@@ -264,6 +268,11 @@ pub struct ChoiceDecl {
     /// a list of up to `count` different options (exactly `count` when `required`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
+    /// For `use_feature` choices: the value is the slug of a compendium entry of this type
+    /// (`monsters`); the engine refuses any other (`invalid_choice`) and gives the activation
+    /// the entry as `ctx.records.<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compendium: Option<String>,
 }
 
 fn yes() -> bool {

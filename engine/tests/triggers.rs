@@ -76,6 +76,15 @@ fn resources(sheet) {
 fn modifiers(sheet) { [add("resources.trickle.recover.long_rest", 2)] }
 "#;
 
+const BARKSKIN: &str = r#"
+fn meta() { #{ id: "barkskin-hide", name: "Barkskin Hide", kind: "feature", activation: "action" } }
+fn choices(sheet) { [#{ id: "tree", prompt: "Which wood?", compendium: "equipment", required: false }] }
+fn activate(sheet, ctx) {
+    let wood = if "tree" in ctx.records { ctx.records.tree.name } else { "oak" };
+    #{ apply: [#{ effect: "ember", hp: 5 }], ops: [note(`bark of ${wood}`)] }
+}
+"#;
+
 const STEADY: &str = r#"
 fn meta() { #{ id: "steady", name: "Steady", kind: "feature" } }
 fn on_event(sheet, fx, ev) {
@@ -100,6 +109,7 @@ fn rules() -> Arc<RuleSet> {
         ("features/broken.rhai", BROKEN),
         ("features/wellspring.rhai", WELLSPRING),
         ("features/steady.rhai", STEADY),
+        ("features/barkskin-hide.rhai", BARKSKIN),
         ("effects/ember.rhai", EMBER),
         ("effects/echo.rhai", ECHO),
     ]
@@ -383,4 +393,51 @@ fn turns_are_refused_to_the_dead_and_replayed_by_seed() {
             .iter()
             .any(|e| matches!(e, Event::SavingThrow { .. }))
     );
+}
+
+#[test]
+fn an_effect_with_hit_points_takes_damage_first_and_a_compendium_choice_gives_its_record() {
+    let rules = rules();
+    let c = fighter(&["barkskin-hide", "grit"]);
+    let mut choices = serde_json::Map::new();
+    choices.insert("tree".into(), serde_json::json!("club"));
+    let on = actions::use_feature(&rules, &c, "barkskin-hide", &choices, 1).unwrap();
+    assert_eq!(notes(&on.events), ["bark of Club"]);
+    choices.insert("tree".into(), serde_json::json!("no-such-item"));
+    assert_eq!(
+        actions::use_feature(&rules, &c, "barkskin-hide", &choices, 1)
+            .unwrap_err()
+            .code(),
+        "invalid_choice"
+    );
+    let on = on.character;
+    assert_eq!(on.effects[0].hp.as_ref().map(|p| p.max), Some(5));
+    // 3 of the effect's 5: the character's own hit points are untouched.
+    let hit = act(
+        &rules,
+        &on,
+        Action::Damage {
+            amount: 3,
+            damage_type: "fire".into(),
+        },
+    );
+    assert_eq!(hit.character.hp.damage, 0);
+    assert_eq!(
+        hit.character.effects[0].hp.as_ref().map(|p| p.damage),
+        Some(3)
+    );
+    // 9 more: 2 end the effect (its own end trigger runs), 7 carry over to the character.
+    let through = act(
+        &rules,
+        &hit.character,
+        Action::Damage {
+            amount: 9,
+            damage_type: "fire".into(),
+        },
+    );
+    assert!(through.character.effects.is_empty());
+    assert_eq!(through.character.hp.damage, 7);
+    assert!(through.events.iter().any(|e| matches!(e,
+        Event::EffectEnded { reason, .. } if reason == "hit_points")));
+    assert!(notes(&through.events).contains(&"ember fx-1 ended: hit_points"));
 }
