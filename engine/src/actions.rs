@@ -6,6 +6,12 @@
 //! the events it produced, or a typed [`Refusal`]. Nothing is half-applied: a refusal leaves the
 //! character untouched, and a resource can never go below zero. The host persists the result
 //! atomically (with optimistic concurrency) and broadcasts the events.
+//!
+//! An action in progress is a `Work`: the character as it changes and the events so far. What
+//! happens during it — a turn starting, damage taken, a drop to 0 hit points, a rest, an effect
+//! ending — is offered to the rule files' `on_event` triggers ([`crate::triggers`]), whose
+//! reactions become part of the same action and of its events, so the player sees why
+//! ("Relentless Rage: DC 15 Con save 17 — drops to 1 hit point instead").
 
 use crate::character::{ActiveEffect, EffectHitPoints};
 use crate::character::{Character, ClassLevels};

@@ -1202,7 +1202,7 @@ const HOOKS: &[(&str, &str, &str)] = &[
     (
         "choices",
         "(sheet)",
-        "[#{ id, prompt, options, required }]: what `use_feature` must be given",
+        "[#{ id, prompt, options, required, compendium }]: what `use_feature` must be given (`compendium`: the value names an entry of that type, given to `activate` as `ctx.records.<id>`)",
     ),
     (
         "character_choices",
@@ -1217,7 +1217,7 @@ const HOOKS: &[(&str, &str, &str)] = &[
     (
         "activate",
         "(sheet, ctx)",
-        "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices",
+        "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices, ctx.records the compendium entries they name",
     ),
 ];
 
