@@ -3,9 +3,10 @@
 //! A pack proves itself with `tests/*.toml`: each case starts from a character, runs actions,
 //! and compares values of the resulting sheet, the stored character (`character.…`) or the
 //! events of the last action (`events.<n>.…`, what the host reports to the player) — or the
-//! refusal of the last action. Action `i` (from 0) is run with seed `1 + i`, so rolls replay. The same
-//! runner validates a pack on hot reload (a pack whose own fixtures fail never goes live) and
-//! backs `grimoire check-rules`, which prints every problem as `file:line:col: message`.
+//! refusal of the last action. Action `i` (from 0) runs with seed `1 + i`, so rolls replay, and
+//! a trigger that fails during an action fails the case. The same runner validates a pack on hot
+//! reload (a pack whose own fixtures fail never goes live) and backs `grimoire check-rules`,
+//! which prints every problem as `file:line:col: message`.
 
 use crate::actions::{self, Outcome};
 use crate::compendium::Compendium;

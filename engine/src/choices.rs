@@ -12,9 +12,9 @@
 //!
 //! A value is one of `options`; with a `count`, a list of different options instead: exactly
 //! `count` of them when `required` (a half-elf's two abilities), at most `count` when not (the
-//! metamagic options known so far, one favored terrain at ranger level 1). Empty `options` means free-form (favored enemies: a creature
-//! type or two humanoid races), checked by the rule file itself. A choice may be left out: it
-//! can be made later, and the sheet says what is missing.
+//! metamagic options known so far, one favored terrain at ranger level 1). Empty `options` means
+//! free-form (favored enemies: a creature type or two humanoid races), checked by the rule file
+//! itself. A choice may be left out: it can be made later, and the sheet says what is missing.
 
 use crate::character::Character;
 use crate::creation::FieldError;

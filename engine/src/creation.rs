@@ -65,9 +65,10 @@
 //!   class and level, with an allowed value (see [`crate::choices`]); any may be left for later.
 //!
 //! Not covered: the high elf's cantrip (the stored character has no field derivation reads for
-//! it yet), feats in place of improvements, multiclassing (a new character has one class), and the SRD's free
-//! replacement when two fixed sources grant the same proficiency (no SRD race and background
-//! overlap).
+//! it yet), feats in place of improvements, multiclassing (a new character has one class), and
+//! the SRD's free replacement when two fixed sources grant the same proficiency (no SRD race and
+//! background overlap). The half-elf's chosen +1s do not yet count towards the 20 cap on scores
+//! after improvements (`asi`); the sheet applies them.
 
 use crate::character::{
     ABILITIES, AbilityIncrease, Character, ClassLevels, CreationRecord, Details, Item,
