@@ -342,8 +342,9 @@ pub(crate) struct Work<'r> {
     pub(crate) c: Character,
     pub(crate) events: Vec<Event>,
     seed: u64,
-    /// Rolls made for triggers so far: the k-th uses `seed + 100 + k`, apart from the seeds an
-    /// action's own rolls use (`seed + n` for its n-th operation or hit die).
+    /// Operations run by triggers so far, each with its own seed: the k-th gets `seed + 100 + k`,
+    /// apart from the seeds the action's own rolls use (`seed + n` for its n-th operation or hit
+    /// die), so adding a trigger never changes the action's own rolls.
     trigger_rolls: u64,
     pub(crate) ended: std::collections::VecDeque<(ActiveEffect, String)>,
     /// Events dispatched to triggers so far (capped, so two triggers cannot feed each other
