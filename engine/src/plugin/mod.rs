@@ -4,7 +4,9 @@
 //! `.wasm` beside it and the hooks it implements (`meta` is required), and its `meta` hook says
 //! what the file is. The engine calls its hooks at exactly the places and with exactly the data
 //! it calls a script's (see [`crate::hooks`]); the records they return are the same
-//! ([`crate::records`]), applied by the same code.
+//! ([`crate::records`]), applied by the same code. ABI version 1 has the hooks `meta`,
+//! `modifiers`, `resources`, `choices` and `activate`; the Rhai-only `character_choices` and
+//! `on_event` wait for a later version.
 //!
 //! **Why a core module and JSON.** Guests are built with whatever toolchain an author has —
 //! Debian's Rust 1.63, clang 14, AssemblyScript — none of which can use the component model's
