@@ -483,8 +483,57 @@ fn a_plugin_receives_the_view_and_the_effect_as_scripts_do_and_can_log() {
     assert_eq!(input.as_object().unwrap().len(), 2);
 }
 
+#[test]
+fn a_plugins_choices_are_asked_for_and_checked_before_it_activates() {
+    let pick = Wat::new(json!({ "id": "pick", "kind": "feature", "activation": "action" }))
+        .ok(
+            "choices",
+            json!([{ "id": "style", "prompt": "Pick a style", "options": ["a", "b"] }]),
+        )
+        .ok(
+            "activate",
+            json!({ "ops": [{ "op": "note", "text": "picked" }] }),
+        );
+    let mut src = new_pack("pick");
+    add(&mut src, "pick", &pick);
+    let rules = rules(&src);
+    let c = fighter(1, &["pick"]);
+    let with = |choice: Option<&str>| {
+        let mut choices = serde_json::Map::new();
+        if let Some(v) = choice {
+            choices.insert("style".into(), json!(v));
+        }
+        actions::use_feature(&rules, &c, "pick", &choices, 1)
+    };
+    assert_eq!(with(None).unwrap_err().code(), "missing_choice");
+    assert_eq!(with(Some("c")).unwrap_err().code(), "invalid_choice");
+    let used = with(Some("a")).expect("a valid choice");
+    assert!(
+        used.events
+            .iter()
+            .any(|e| serde_json::to_value(e).unwrap()["text"] == "picked"),
+        "{:?}",
+        used.events
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hostile plugins fail alone, each with its reason.
+
+#[test]
+fn a_log_call_outside_memory_fails_the_call() {
+    let mut wat = Wat::new(core_meta("babbler"));
+    wat.imports = r#"(import "grimoire" "log" (func $log (param i32 i32 i32)))"#.into();
+    let wat = wat.body(
+        "modifiers",
+        "(call $log (i32.const 65530) (i32.const 100) (i32.const 2)) (i64.const 0)",
+    );
+    let d = hostile("babbler", wat);
+    assert_eq!(
+        d.message,
+        "plugin babbler hook modifiers failed: grimoire.log: the message at 0xfffa (100 bytes) lies outside the plugin's memory (64 KiB)"
+    );
+}
 
 #[test]
 fn an_infinite_loop_runs_out_of_fuel() {
