@@ -18,6 +18,7 @@ mod frontend;
 mod health;
 mod live;
 mod openapi;
+mod plugins;
 mod rules;
 mod store;
 mod triggers;
