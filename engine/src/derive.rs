@@ -26,6 +26,10 @@
 //!    `attacks`; `damage.greataxe` ← `damage`), filtered by each modifier's predicate against the
 //!    roll's facts. A predicate the sheet cannot decide makes the modifier *situational*: listed on
 //!    the roll, not added. Advantage and disadvantage are counted per source.
+//!    Sub-stats follow their roll: `skills.athletics.min_total` ← `checks.min_total`,
+//!    `checks.str.min_total`; `attacks.dagger-thrown.crit_range` ← `attacks.crit_range`,
+//!    `attacks.dagger.crit_range`. A weapon's other lines (thrown, two-handed) also take the
+//!    records aimed at the weapon (`attacks.dagger`), so a +1 dagger is +1 when thrown.
 //!
 //! Every value carries its contributions (pack, file:line, op, value, label).
 
