@@ -769,17 +769,16 @@ impl<'a> Ev<'a> {
         facts["ability"] = json!(own.first().copied().unwrap_or("str"));
         let weapon = facts["weapon"].as_str().unwrap_or_default();
         let line = facts["line"].as_str().unwrap_or_default();
-        let targets = [
+        let mut targets = vec![
             "attacks.abilities".to_string(),
             format!("attacks.{weapon}.abilities"),
-            format!("attacks.{line}.abilities"),
         ];
+        if line != weapon {
+            targets.push(format!("attacks.{line}.abilities"));
+        }
         let mut candidates: Vec<(String, Option<usize>)> =
             own.iter().map(|a| (a.to_string(), None)).collect();
-        for (n, t) in targets.iter().enumerate() {
-            if n == 2 && line == weapon {
-                break;
-            }
+        for t in &targets {
             for &i in self.by_target.get(t.as_str()).into_iter().flatten() {
                 let m = &self.mods[i].m;
                 let offered = m.op == Op::Grant
