@@ -667,8 +667,10 @@ pub(crate) struct Ev<'a> {
     skills: std::sync::Arc<Vec<(String, String)>>,
     /// Classes that declare a caster fraction (a `caster_level.<class>` record), sorted.
     casters: Vec<&'a str>,
-    /// The roll sub-stats ([`ROLL_PROPS`]) some record aims at: the others are not looked up.
-    roll_props: Vec<&'static str>,
+    /// For each roll sub-stat ([`ROLL_PROPS`]) some record aims at, the keys it is aimed at
+    /// without the suffix (`checks.str` for `checks.str.min_total`): a roll looks its sub-stats
+    /// up only when it or one of its groups is among them.
+    roll_props: Vec<(&'static str, Vec<&'a str>)>,
 }
 
 /// Sub-stats of an attack line (`attacks.<line>.crit_range`). Each belongs to the group
@@ -729,11 +731,15 @@ impl<'a> Ev<'a> {
         casters.sort_unstable();
         let roll_props = ROLL_PROPS
             .into_iter()
-            .filter(|p| {
-                by_target
+            .map(|p| {
+                let bases: Vec<&str> = by_target
                     .keys()
-                    .any(|t| t.rsplit_once('.').is_some_and(|(_, x)| x == *p))
+                    .filter_map(|t| t.rsplit_once('.').filter(|(_, x)| *x == p))
+                    .map(|(base, _)| base)
+                    .collect();
+                (p, bases)
             })
+            .filter(|(_, bases)| !bases.is_empty())
             .collect();
         Ev {
             rules,
@@ -804,6 +810,31 @@ impl<'a> Ev<'a> {
             if let Some(i) = by {
                 facts["ability_by"] = json!(i);
             }
+        }
+    }
+
+    /// An attack line's sub-stat, computed only when a record may touch it (most lines have no
+    /// critical rule): otherwise its structural value, explained as the engine's.
+    fn attack_prop(&mut self, line: &str, prop: &str, default: i64) -> Stat {
+        let key = format!("attacks.{line}.{prop}");
+        let touched = self.targeted(&key)
+            || self
+                .group_names(&key)
+                .iter()
+                .any(|g| self.targeted(g.as_ref()));
+        if touched {
+            return self.stat(&key);
+        }
+        match self.builtin(&key) {
+            Ok(Some((v, explain))) => Stat {
+                value: v as i64,
+                dice: Vec::new(),
+                explain,
+            },
+            _ => Stat {
+                value: default,
+                ..Stat::default()
+            },
         }
     }
 
@@ -1558,10 +1589,18 @@ impl<'a> Ev<'a> {
         }
         let mut d20_min = None;
         let mut min_total = None;
-        for prop in ROLL_PROPS {
-            if !self.roll_props.contains(&prop) {
-                continue;
-            }
+        let groups = self.group_names(key);
+        let props: smallvec::SmallVec<[&'static str; 2]> = self
+            .roll_props
+            .iter()
+            .filter(|(_, bases)| {
+                bases
+                    .iter()
+                    .any(|b| *b == key || groups.iter().any(|g| g.as_ref() == *b))
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for prop in props {
             let sub = format!("{key}.{prop}");
             let (yes, unknown) = self.touching(
                 &sub,
@@ -2054,8 +2093,8 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         let to_hit = ev.roll(&format!("attacks.{id}"));
         let (d, damage_situational) = ev.take(&format!("damage.{id}"));
         let damage_die = ev.stat(&format!("attacks.{id}.damage_die"));
-        let crit_range = ev.stat(&format!("attacks.{id}.crit_range"));
-        let crit_dice = ev.stat(&format!("attacks.{id}.crit_dice"));
+        let crit_range = ev.attack_prop(&id, "crit_range", 20);
+        let crit_dice = ev.attack_prop(&id, "crit_dice", 0);
         let count = facts["dice_count"].as_i64().unwrap_or(0).max(1);
         let die = damage_die.value;
         let (damage, crit_damage) = if die > 0 {
