@@ -1589,17 +1589,18 @@ impl<'a> Ev<'a> {
         }
         let mut d20_min = None;
         let mut min_total = None;
-        let groups = self.group_names(key);
-        let props: smallvec::SmallVec<[&'static str; 2]> = self
-            .roll_props
-            .iter()
-            .filter(|(_, bases)| {
-                bases
+        let mut props: smallvec::SmallVec<[&'static str; 2]> = smallvec::SmallVec::new();
+        if !self.roll_props.is_empty() {
+            let groups = self.group_names(key);
+            for (prop, bases) in &self.roll_props {
+                if bases
                     .iter()
                     .any(|b| *b == key || groups.iter().any(|g| g.as_ref() == *b))
-            })
-            .map(|(p, _)| *p)
-            .collect();
+                {
+                    props.push(prop);
+                }
+            }
+        }
         for prop in props {
             let sub = format!("{key}.{prop}");
             let (yes, unknown) = self.touching(
