@@ -813,28 +813,25 @@ impl<'a> Ev<'a> {
         }
     }
 
-    /// An attack line's sub-stat, computed only when a record may touch it (most lines have no
-    /// critical rule): otherwise its structural value, explained as the engine's.
-    fn attack_prop(&mut self, line: &str, prop: &str, default: i64) -> Stat {
-        let key = format!("attacks.{line}.{prop}");
-        let touched = self.targeted(&key)
+    /// A stat that is mostly its structural value (an ability maximum, a critical range),
+    /// computed only when a record may touch it; otherwise that value (0 without one), explained
+    /// as the engine's, without the work of a full stat.
+    pub(crate) fn quiet_stat(&mut self, key: &str) -> Stat {
+        let touched = self.targeted(key)
             || self
-                .group_names(&key)
+                .group_names(key)
                 .iter()
                 .any(|g| self.targeted(g.as_ref()));
         if touched {
-            return self.stat(&key);
+            return self.stat(key);
         }
-        match self.builtin(&key) {
+        match self.builtin(key) {
             Ok(Some((v, explain))) => Stat {
                 value: v as i64,
                 dice: Vec::new(),
                 explain,
             },
-            _ => Stat {
-                value: default,
-                ..Stat::default()
-            },
+            _ => Stat::default(),
         }
     }
 
@@ -1044,15 +1041,18 @@ impl<'a> Ev<'a> {
             .collect()
     }
 
-    /// A stat's facts for predicates (a roll's sub-stat has its roll's facts).
-    fn facts_of(&self, key: &str) -> Value {
+    /// A stat's facts for predicates (a roll's sub-stat has its roll's facts). An attack line's
+    /// are borrowed: they are matched against many records, once per stat of the line.
+    fn facts_of(&self, key: &str) -> std::borrow::Cow<'_, Value> {
+        use std::borrow::Cow::{Borrowed, Owned};
         if let Some((roll, prop)) = key.rsplit_once('.')
             && ROLL_PROPS.contains(&prop)
         {
             return self.facts_of(roll);
         }
         let parts: smallvec::SmallVec<[&str; 4]> = key.split('.').collect();
-        match parts.as_slice() {
+        let line = |line: &str| self.facts.get(line).map_or(Owned(Value::Null), Borrowed);
+        Owned(match parts.as_slice() {
             ["saves", ab] => json!({"ability": ab, "roll": "save"}),
             ["checks", ab] => json!({"ability": ab, "roll": "check"}),
             ["skills", sk] => {
@@ -1066,16 +1066,12 @@ impl<'a> Ev<'a> {
                 json!({"ability": ab, "skill": sk, "roll": "check", "proficient": proficient})
             }
             ["initiative"] => json!({"ability": "dex", "roll": "initiative"}),
-            ["attacks", line] | ["damage", line] => {
-                self.facts.get(*line).cloned().unwrap_or(Value::Null)
-            }
-            ["attacks", line, prop] if ATTACK_PROPS.contains(prop) => {
-                self.facts.get(*line).cloned().unwrap_or(Value::Null)
-            }
+            ["attacks", id] | ["damage", id] => return line(id),
+            ["attacks", id, prop] if ATTACK_PROPS.contains(prop) => return line(id),
             ["spell", _, "attack"] => json!({"kind": "spell", "roll": "attack"}),
             ["spell", _, "dc"] => json!({"kind": "spell"}),
             _ => Value::Null,
-        }
+        })
     }
 
     /// The game's structural value for a stat, if it has one.
@@ -1166,12 +1162,16 @@ impl<'a> Ev<'a> {
                 Some((v, cs))
             }
             ["attacks", line] | ["damage", line] => {
-                let facts = self.facts.get(*line).cloned().unwrap_or(Value::Null);
+                let facts = self.facts.get(*line).unwrap_or(&Value::Null);
                 let ab = facts["ability"].as_str().unwrap_or("str").to_string();
+                let ability_by = facts["ability_by"].as_u64().map(|i| i as usize);
+                let proficient = facts["proficient"] == json!(true);
+                let flat = facts["flat_damage"].as_f64().unwrap_or(0.0);
+                let unarmed = facts["weapon"] == "unarmed-strike";
                 let m = self.read(&format!("abilities.{ab}.mod"), None)?;
                 let mut c = engine_c(&format!("{} modifier", ability_name(&ab)), m);
                 // An ability a rule offered (Martial Arts: Dexterity) is explained by that rule.
-                if let Some(i) = facts["ability_by"].as_u64().map(|i| i as usize) {
+                if let Some(i) = ability_by {
                     let by = contribution(self.rules, self.mods[i], num_json(m), true);
                     c = Contribution {
                         op: "base".into(),
@@ -1181,19 +1181,18 @@ impl<'a> Ev<'a> {
                 }
                 let mut cs = vec![c];
                 let mut v = m;
-                if parts[0] == "attacks" && facts["proficient"] == json!(true) {
+                if parts[0] == "attacks" && proficient {
                     let p = self.read("proficiency_bonus", None)?;
                     cs.push(engine_c("proficiency", p));
                     v += p;
                 }
                 // A flat damage (an unarmed strike's 1) counts only while no rule gives the
                 // line a die (Martial Arts: the die replaces the 1).
-                let flat = facts["flat_damage"].as_f64().unwrap_or(0.0);
                 if parts[0] == "damage"
                     && flat != 0.0
                     && self.read(&format!("attacks.{line}.damage_die"), None)? == 0.0
                 {
-                    let label = if facts["weapon"] == "unarmed-strike" {
+                    let label = if unarmed {
                         "unarmed strike"
                     } else {
                         "flat damage"
@@ -1350,7 +1349,7 @@ impl<'a> Ev<'a> {
         let facts = if candidates.iter().any(|&i| self.mods[i].m.when.is_some()) {
             self.facts_of(key)
         } else {
-            Value::Null
+            std::borrow::Cow::Owned(Value::Null)
         };
         let mut yes = Vec::new();
         let mut unknown = Vec::new();
@@ -2014,7 +2013,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         let save = ev.roll(&format!("saves.{ab}"));
         let check = ev.roll(&format!("checks.{ab}"));
         let save_proficient = ev.granted("proficiencies", &format!("saving-throw-{ab}"));
-        let max = ev.stat(&format!("abilities.{ab}.max"));
+        let max = ev.quiet_stat(&format!("abilities.{ab}.max"));
         sheet.abilities.insert(
             ab.to_string(),
             Ability {
@@ -2093,9 +2092,9 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     for (id, name, facts) in attack_facts(ev, rules, c) {
         let to_hit = ev.roll(&format!("attacks.{id}"));
         let (d, damage_situational) = ev.take(&format!("damage.{id}"));
-        let damage_die = ev.stat(&format!("attacks.{id}.damage_die"));
-        let crit_range = ev.attack_prop(&id, "crit_range", 20);
-        let crit_dice = ev.attack_prop(&id, "crit_dice", 0);
+        let damage_die = ev.quiet_stat(&format!("attacks.{id}.damage_die"));
+        let crit_range = ev.quiet_stat(&format!("attacks.{id}.crit_range"));
+        let crit_dice = ev.quiet_stat(&format!("attacks.{id}.crit_dice"));
         let count = facts["dice_count"].as_i64().unwrap_or(0).max(1);
         let die = damage_die.value;
         let (damage, crit_damage) = if die > 0 {
