@@ -665,6 +665,9 @@ pub(crate) struct Ev<'a> {
     pub facts: HashMap<String, Value>,
     pub diagnostics: Vec<Diagnostic>,
     skills: std::sync::Arc<Vec<(String, String)>>,
+    /// Each skill's proficiency level, read from the granted lists once (a skill's stat, its
+    /// facts and the sheet all ask).
+    skill_levels: FastMap<String, u8>,
     /// Classes that declare a caster fraction (a `caster_level.<class>` record), sorted.
     casters: Vec<&'a str>,
     /// For each roll sub-stat ([`ROLL_PROPS`]) some record aims at, the keys it is aimed at
@@ -723,6 +726,10 @@ impl<'a> Ev<'a> {
             }
         }
         let skills = rules.skills.clone();
+        let skill_levels = skills
+            .iter()
+            .map(|(sk, _)| (sk.clone(), skill_level(&grants, sk)))
+            .collect();
         let mut casters: Vec<&str> = by_target
             .keys()
             .filter_map(|t| t.strip_prefix("caster_level."))
@@ -755,6 +762,7 @@ impl<'a> Ev<'a> {
             facts: HashMap::new(),
             diagnostics: Vec::new(),
             skills,
+            skill_levels,
             casters,
             roll_props,
         }
@@ -1311,13 +1319,9 @@ impl<'a> Ev<'a> {
 
     /// 0, 1 (proficient) or 2 (expertise) for a skill.
     pub(crate) fn skill_proficiency(&self, skill: &str) -> u8 {
-        let p = format!("skill-{skill}");
-        if self.granted("expertise", &p) {
-            2
-        } else if self.granted("proficiencies", &p) {
-            1
-        } else {
-            0
+        match self.skill_levels.get(skill) {
+            Some(&level) => level,
+            None => skill_level(&self.grants, skill),
         }
     }
 
@@ -1667,6 +1671,23 @@ pub(crate) fn expression(head: &str, value: i64, dice: &[String]) -> String {
     s
 }
 
+/// 0, 1 (proficient) or 2 (expertise) for a skill, from the granted lists.
+fn skill_level(grants: &BTreeMap<String, Vec<Granted>>, skill: &str) -> u8 {
+    let p = format!("skill-{skill}");
+    let has = |list: &str| {
+        grants
+            .get(list)
+            .is_some_and(|l| l.iter().any(|g| g.value == p))
+    };
+    if has("expertise") {
+        2
+    } else if has("proficiencies") {
+        1
+    } else {
+        0
+    }
+}
+
 /// A dice term rolled twice, as on a critical hit: `+1d8` → `+2d8`.
 fn double_dice(term: &str) -> String {
     let (sign, t) = term.split_at(1);
@@ -1873,7 +1894,8 @@ fn weapon_dice(dice: &str) -> (i64, i64) {
     }
 }
 
-/// The attack lines of the equipped weapons and the unarmed strike, as (line id, name, facts).
+/// The attack lines of the equipped weapons and the unarmed strike, as (line id, name); their
+/// facts go to `ev.facts`, keyed by line id.
 /// The facts are what predicates match (`kind`, `range`, `ability`, `weapon`, `category`,
 /// `properties`, `hands`, `proficient`) plus what the builtins read (`line`, `dice_count`,
 /// `die`, `flat_damage`, `damage_type`, `range_feet`, `ability_by`).
@@ -1883,7 +1905,7 @@ fn weapon_dice(dice: &str) -> (i64, i64) {
 /// Str); a *versatile* weapon gets a two-handed line with its larger die unless a shield is worn.
 /// Lines other than the weapon's own also match records aimed at the weapon
 /// (`attacks.<weapon>`, `damage.<weapon>`).
-fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, String, Value)> {
+fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, String)> {
     let shield = ev.view.pointer("/shield/worn") == Some(&Value::Bool(true));
     let mut out = Vec::new();
     for it in c.equipment.iter().filter(|i| i.equipped) {
@@ -1978,8 +2000,8 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
         }
         for (id, name, mut facts) in lines {
             ev.choose_ability(&mut facts, abilities);
-            ev.facts.insert(id.clone(), facts.clone());
-            out.push((id, name, facts));
+            ev.facts.insert(id.clone(), facts);
+            out.push((id, name));
         }
     }
     // Unarmed strike (SRD: Melee Attacks): 1 + Strength modifier bludgeoning, always proficient.
@@ -1990,8 +2012,8 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
         "damage_type": "bludgeoning", "range_feet": null,
     });
     ev.choose_ability(&mut facts, &["str"]);
-    ev.facts.insert("unarmed-strike".into(), facts.clone());
-    out.push(("unarmed-strike".into(), "Unarmed Strike".into(), facts));
+    ev.facts.insert("unarmed-strike".into(), facts);
+    out.push(("unarmed-strike".into(), "Unarmed Strike".into()));
     out
 }
 
@@ -2089,13 +2111,39 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         e.remaining = e.total - e.spent;
     }
     // Attacks.
-    for (id, name, facts) in attack_facts(ev, rules, c) {
+    for (id, name) in attack_facts(ev, rules, c) {
+        // What the sheet shows of the line's facts, read before the stats need `ev`.
+        let facts = &ev.facts[&id];
+        let str_of = |k: &str| facts[k].as_str().unwrap_or_default().to_string();
+        let (weapon, ability, range, damage_type) = (
+            str_of("weapon"),
+            str_of("ability"),
+            str_of("range"),
+            str_of("damage_type"),
+        );
+        let range_feet = facts["range_feet"]
+            .get("normal")
+            .and_then(Value::as_i64)
+            .map(|normal| RangeFeet {
+                normal,
+                long: facts["range_feet"]["long"].as_i64(),
+            });
+        let hands = facts["hands"].as_u64().unwrap_or(1) as u8;
+        let proficient = facts["proficient"] == json!(true);
+        let properties: Vec<String> = facts["properties"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let count = facts["dice_count"].as_i64().unwrap_or(0).max(1);
         let to_hit = ev.roll(&format!("attacks.{id}"));
         let (d, damage_situational) = ev.take(&format!("damage.{id}"));
         let damage_die = ev.quiet_stat(&format!("attacks.{id}.damage_die"));
         let crit_range = ev.quiet_stat(&format!("attacks.{id}.crit_range"));
         let crit_dice = ev.quiet_stat(&format!("attacks.{id}.crit_dice"));
-        let count = facts["dice_count"].as_i64().unwrap_or(0).max(1);
         let die = damage_die.value;
         let (damage, crit_damage) = if die > 0 {
             // SRD: Critical Hits: every damage die twice, modifiers once; extra dice
@@ -2114,37 +2162,22 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 expression(&flat, 0, &doubled),
             )
         };
-        let str_of = |k: &str| facts[k].as_str().unwrap_or_default().to_string();
-        let range_feet = facts["range_feet"]
-            .get("normal")
-            .and_then(Value::as_i64)
-            .map(|normal| RangeFeet {
-                normal,
-                long: facts["range_feet"]["long"].as_i64(),
-            });
         sheet.attacks.insert(
             id,
             Attack {
                 name,
-                weapon: str_of("weapon"),
-                ability: str_of("ability"),
-                range: str_of("range"),
+                weapon,
+                ability,
+                range,
                 range_feet,
-                hands: facts["hands"].as_u64().unwrap_or(1) as u8,
-                proficient: facts["proficient"] == json!(true),
+                hands,
+                proficient,
                 to_hit,
                 damage,
-                damage_type: str_of("damage_type"),
+                damage_type,
                 damage_explain: d.explain,
                 damage_situational,
-                properties: facts["properties"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                properties,
                 damage_die,
                 crit_range,
                 crit_dice,
