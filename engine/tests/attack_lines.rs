@@ -165,6 +165,7 @@ fn critical_range_and_extra_dice() {
     assert_eq!(gs.damage, "2d6 + 3 + 1d4");
     // Dice twice, one more weapon die, modifiers once.
     assert_eq!(gs.crit_damage, "5d6 + 3 + 2d4");
+    assert!(grimoire_engine::dice::parse(&gs.crit_damage).is_ok());
     assert_eq!(s.attacks["javelin-thrown"].crit_range.value, 18);
     assert_eq!(s.attacks["javelin-thrown"].crit_dice.value, 0);
     assert_eq!(s.attacks["javelin-thrown"].crit_damage, "2d6 + 3");
@@ -212,6 +213,15 @@ fn floors_on_the_d20_and_on_the_total_are_shown_on_the_roll() {
     let athletics = &s.skills["athletics"].roll;
     assert_eq!(athletics.d20_min.as_ref().unwrap().value, 10);
     assert_eq!(athletics.expr, "1d20mi10 + 6");
+    // The floor is a dice operator: the expression rolls as it reads, never below 10 + 6.
+    let rolled = grimoire_engine::dice::roll_str(
+        &athletics.expr.replace("1d20", "2d20kl1"),
+        &grimoire_engine::dice::NoValues,
+        &Default::default(),
+        Some(3),
+    )
+    .unwrap();
+    assert!(rolled.total >= 16);
     assert_eq!(athletics.min_total.as_ref().unwrap().value, 18);
     let str_check = &s.abilities["str"].check;
     assert_eq!(str_check.min_total.as_ref().unwrap().value, 18);
