@@ -27,6 +27,10 @@
 //!    `attacks`; `damage.greataxe` ← `damage`), filtered by each modifier's predicate against the
 //!    roll's facts. A predicate the sheet cannot decide makes the modifier *situational*: listed on
 //!    the roll, not added. Advantage and disadvantage are counted per source.
+//!    Sub-stats follow their roll: `skills.athletics.min_total` ← `checks.min_total`,
+//!    `checks.str.min_total`; `attacks.dagger-thrown.crit_range` ← `attacks.crit_range`,
+//!    `attacks.dagger.crit_range`. A weapon's other lines (thrown, two-handed) also take the
+//!    records aimed at the weapon (`attacks.dagger`), so a +1 dagger is +1 when thrown.
 //!
 //! Every value carries its contributions (pack, file:line, op, value, label).
 
@@ -648,9 +652,26 @@ pub(crate) struct Ev<'a> {
     pub facts: HashMap<String, Value>,
     pub diagnostics: Vec<Diagnostic>,
     skills: std::sync::Arc<Vec<(String, String)>>,
+    /// Each skill's proficiency level, read from the granted lists once (a skill's stat, its
+    /// facts and the sheet all ask).
+    skill_levels: FastMap<String, u8>,
     /// Classes that declare a caster fraction (a `caster_level.<class>` record), sorted.
     casters: Vec<&'a str>,
+    /// For each roll sub-stat ([`ROLL_PROPS`]) some record aims at, the keys it is aimed at
+    /// without the suffix (`checks.str` for `checks.str.min_total`): a roll looks its sub-stats
+    /// up only when it or one of its groups is among them.
+    roll_props: Vec<(&'static str, Vec<&'a str>)>,
 }
+
+/// Sub-stats of an attack line (`attacks.<line>.crit_range`). Each belongs to the group
+/// `attacks.<prop>` (and `attacks.<weapon>.<prop>` for a thrown or two-handed line), matched
+/// against the line's facts.
+const ATTACK_PROPS: [&str; 3] = ["damage_die", "crit_range", "crit_dice"];
+
+/// Sub-stats of a d20 roll (`checks.str.min_total`). Each belongs to its roll's groups with the
+/// same suffix (`skills.athletics.min_total` ← `checks.min_total`, `checks.str.min_total`),
+/// matched against the roll's facts.
+const ROLL_PROPS: [&str; 2] = ["d20_min", "min_total"];
 
 /// The class whose compendium levels carry the Multiclass Spellcaster table: the SRD's table is
 /// the full casters' table (a wizard of level N has the slots of caster level N).
@@ -692,12 +713,28 @@ impl<'a> Ev<'a> {
             }
         }
         let skills = rules.skills.clone();
+        let skill_levels = skills
+            .iter()
+            .map(|(sk, _)| (sk.clone(), skill_level(&grants, sk)))
+            .collect();
         let mut casters: Vec<&str> = by_target
             .keys()
             .filter_map(|t| t.strip_prefix("caster_level."))
             .filter(|c| !c.is_empty())
             .collect();
         casters.sort_unstable();
+        let roll_props = ROLL_PROPS
+            .into_iter()
+            .map(|p| {
+                let bases: Vec<&str> = by_target
+                    .keys()
+                    .filter_map(|t| t.rsplit_once('.').filter(|(_, x)| *x == p))
+                    .map(|(base, _)| base)
+                    .collect();
+                (p, bases)
+            })
+            .filter(|(_, bases)| !bases.is_empty())
+            .collect();
         Ev {
             rules,
             view: &col.view.value,
@@ -712,7 +749,9 @@ impl<'a> Ev<'a> {
             facts: HashMap::new(),
             diagnostics: Vec::new(),
             skills,
+            skill_levels,
             casters,
+            roll_props,
         }
     }
 
@@ -720,6 +759,85 @@ impl<'a> Ev<'a> {
         self.grants
             .get(target)
             .is_some_and(|l| l.iter().any(|g| g.value == value))
+    }
+
+    /// Sets an attack line's `ability`: the best modifier among the weapon's own candidates and
+    /// the abilities rules offer it (`grant("attacks.abilities", "dex").when(…)`, or aimed at
+    /// `attacks.<weapon>.abilities` / `attacks.<line>.abilities`) — every SRD case is "you can
+    /// use", so the better one is used. On a tie the weapon's own ability stays. An offered
+    /// ability is remembered (`ability_by`) so the attack's explanation names the rule.
+    fn choose_ability(&mut self, facts: &mut Value, own: &[&str]) {
+        facts["ability"] = json!(own.first().copied().unwrap_or("str"));
+        let weapon = facts["weapon"].as_str().unwrap_or_default();
+        let line = facts["line"].as_str().unwrap_or_default();
+        let mut targets = vec![
+            "attacks.abilities".to_string(),
+            format!("attacks.{weapon}.abilities"),
+        ];
+        if line != weapon {
+            targets.push(format!("attacks.{line}.abilities"));
+        }
+        let mut candidates: Vec<(String, Option<usize>)> =
+            own.iter().map(|a| (a.to_string(), None)).collect();
+        for t in &targets {
+            for &i in self.by_target.get(t.as_str()).into_iter().flatten() {
+                let m = &self.mods[i].m;
+                let offered = m.op == Op::Grant
+                    && m.when
+                        .as_ref()
+                        .is_none_or(|p| eval_predicate(p, facts) == Tri::Yes);
+                if let (true, Some(ab)) = (offered, m.value.as_str())
+                    && ABILITIES.contains(&ab)
+                {
+                    candidates.push((ab.to_string(), Some(i)));
+                }
+            }
+        }
+        let mut best: Option<(i64, String, Option<usize>)> = None;
+        for (ab, by) in candidates {
+            let v = self.value(&format!("abilities.{ab}.mod"));
+            if best.as_ref().is_none_or(|(b, _, _)| v > *b) {
+                best = Some((v, ab, by));
+            }
+        }
+        if let Some((_, ab, by)) = best {
+            facts["ability"] = json!(ab);
+            if let Some(i) = by {
+                facts["ability_by"] = json!(i);
+            }
+        }
+    }
+
+    /// A stat that is mostly its structural value (an ability maximum, a critical range),
+    /// computed only when a record may touch it; otherwise that value (0 without one), explained
+    /// as the engine's, without the work of a full stat.
+    pub(crate) fn quiet_stat(&mut self, key: &str) -> Stat {
+        let touched = self.targeted(key)
+            || self
+                .group_names(key)
+                .iter()
+                .any(|g| self.targeted(g.as_ref()));
+        if touched {
+            return self.stat(key);
+        }
+        match self.builtin(key) {
+            Ok(Some((v, explain))) => Stat {
+                value: v as i64,
+                dice: Vec::new(),
+                explain,
+            },
+            _ => Stat::default(),
+        }
+    }
+
+    /// Whether any record aims at exactly this stat.
+    fn targeted(&self, key: &str) -> bool {
+        self.by_target.contains_key(key)
+    }
+
+    /// A stat some record aims at exactly, or `None` (not shown on the sheet).
+    pub(crate) fn optional_stat(&mut self, key: &str) -> Option<Stat> {
+        self.targeted(key).then(|| self.stat(key))
     }
 
     /// Reads a referenced value for a formula evaluated by modifier `by`.
@@ -845,14 +963,48 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// The weapon of an attack line other than the weapon's own (`dagger` for `dagger-thrown`).
+    fn line_weapon(&self, line: &str) -> Option<&str> {
+        self.facts
+            .get(line)?
+            .get("weapon")?
+            .as_str()
+            .filter(|w| *w != line)
+    }
+
     /// The groups a stat belongs to (no facts).
     fn group_names(&self, key: &str) -> Groups {
+        if let Some((roll, prop)) = key.rsplit_once('.')
+            && ROLL_PROPS.contains(&prop)
+        {
+            return self
+                .group_names(roll)
+                .iter()
+                .map(|g| format!("{g}.{prop}").into())
+                .collect();
+        }
         let mut parts = key.split('.');
         let names: &[&'static str] = match (parts.next(), parts.next(), parts.next()) {
+            (Some("attacks"), Some(line), Some(prop)) if ATTACK_PROPS.contains(&prop) => {
+                let mut g: Groups = smallvec::smallvec![format!("attacks.{prop}").into()];
+                if let Some(w) = self.line_weapon(line) {
+                    g.push(format!("attacks.{w}.{prop}").into());
+                }
+                return g;
+            }
+            (Some(kind @ ("attacks" | "damage")), Some(line), None) => {
+                let mut g: Groups = smallvec::smallvec![if kind == "attacks" {
+                    "attacks".into()
+                } else {
+                    "damage".into()
+                }];
+                if let Some(w) = self.line_weapon(line) {
+                    g.push(format!("{kind}.{w}").into());
+                }
+                return g;
+            }
             (Some("saves"), Some(_), None) => &["saves"],
             (Some("checks"), Some(_), None) => &["checks"],
-            (Some("attacks"), Some(_), None) => &["attacks"],
-            (Some("damage"), Some(_), None) => &["damage"],
             (Some("spell"), Some(_), Some("dc")) => &["spell.dc"],
             (Some("spell"), Some(_), Some("attack")) => &["attacks", "spell.attack"],
             (Some("initiative"), None, None) => &["checks", "checks.dex"],
@@ -884,15 +1036,20 @@ impl<'a> Ev<'a> {
             .collect()
     }
 
-    /// Groups a stat belongs to, and its facts for predicates.
-    fn groups(&self, key: &str) -> (Vec<String>, Value) {
+    /// A stat's facts for predicates (a roll's sub-stat has its roll's facts). An attack line's
+    /// are borrowed: they are matched against many records, once per stat of the line.
+    fn facts_of(&self, key: &str) -> std::borrow::Cow<'_, Value> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        if let Some((roll, prop)) = key.rsplit_once('.')
+            && ROLL_PROPS.contains(&prop)
+        {
+            return self.facts_of(roll);
+        }
         let parts: smallvec::SmallVec<[&str; 4]> = key.split('.').collect();
-        match parts.as_slice() {
-            ["saves", ab] => (vec!["saves".into()], json!({"ability": ab, "roll": "save"})),
-            ["checks", ab] => (
-                vec!["checks".into()],
-                json!({"ability": ab, "roll": "check"}),
-            ),
+        let line = |line: &str| self.facts.get(line).map_or(Owned(Value::Null), Borrowed);
+        Owned(match parts.as_slice() {
+            ["saves", ab] => json!({"ability": ab, "roll": "save"}),
+            ["checks", ab] => json!({"ability": ab, "roll": "check"}),
             ["skills", sk] => {
                 let ab = self
                     .skills
@@ -900,30 +1057,16 @@ impl<'a> Ev<'a> {
                     .find(|(s, _)| s == sk)
                     .map(|(_, a)| a.clone())
                     .unwrap_or_default();
-                (
-                    vec!["checks".into(), format!("checks.{ab}")],
-                    json!({"ability": ab, "skill": sk, "roll": "check"}),
-                )
+                let proficient = self.skill_proficiency(sk) > 0;
+                json!({"ability": ab, "skill": sk, "roll": "check", "proficient": proficient})
             }
-            ["initiative"] => (
-                vec!["checks".into(), "checks.dex".into()],
-                json!({"ability": "dex", "roll": "initiative"}),
-            ),
-            ["attacks", slug] => (
-                vec!["attacks".into()],
-                self.facts.get(*slug).cloned().unwrap_or(Value::Null),
-            ),
-            ["damage", slug] => (
-                vec!["damage".into()],
-                self.facts.get(*slug).cloned().unwrap_or(Value::Null),
-            ),
-            ["spell", _, "attack"] => (
-                vec!["attacks".into(), "spell.attack".into()],
-                json!({"kind": "spell", "roll": "attack"}),
-            ),
-            ["spell", _, "dc"] => (vec!["spell.dc".into()], json!({"kind": "spell"})),
-            _ => (Vec::new(), Value::Null),
-        }
+            ["initiative"] => json!({"ability": "dex", "roll": "initiative"}),
+            ["attacks", id] | ["damage", id] => return line(id),
+            ["attacks", id, prop] if ATTACK_PROPS.contains(prop) => return line(id),
+            ["spell", _, "attack"] => json!({"kind": "spell", "roll": "attack"}),
+            ["spell", _, "dc"] => json!({"kind": "spell"}),
+            _ => Value::Null,
+        })
     }
 
     /// The game's structural value for a stat, if it has one.
@@ -1013,26 +1156,63 @@ impl<'a> Ev<'a> {
                 }
                 Some((v, cs))
             }
-            ["attacks", slug] | ["damage", slug] => {
-                let facts = self.facts.get(*slug).cloned().unwrap_or(Value::Null);
+            ["attacks", line] | ["damage", line] => {
+                let facts = self.facts.get(*line).unwrap_or(&Value::Null);
                 let ab = facts["ability"].as_str().unwrap_or("str").to_string();
+                let ability_by = facts["ability_by"].as_u64().map(|i| i as usize);
+                let proficient = facts["proficient"] == json!(true);
+                let flat = facts["flat_damage"].as_f64().unwrap_or(0.0);
+                let unarmed = facts["weapon"] == "unarmed-strike";
                 let m = self.read(&format!("abilities.{ab}.mod"), None)?;
-                let mut cs = vec![engine_c(&format!("{} modifier", ability_name(&ab)), m)];
+                let mut c = engine_c(&format!("{} modifier", ability_name(&ab)), m);
+                // An ability a rule offered (Martial Arts: Dexterity) is explained by that rule.
+                if let Some(i) = ability_by {
+                    let by = contribution(self.rules, self.mods[i], num_json(m), true);
+                    c = Contribution {
+                        op: "base".into(),
+                        label: format!("{} modifier ({})", ability_name(&ab), by.label),
+                        ..by
+                    };
+                }
+                let mut cs = vec![c];
                 let mut v = m;
-                if parts[0] == "attacks" && facts["proficient"] == json!(true) {
+                if parts[0] == "attacks" && proficient {
                     let p = self.read("proficiency_bonus", None)?;
                     cs.push(engine_c("proficiency", p));
                     v += p;
                 }
+                // A flat damage (an unarmed strike's 1) counts only while no rule gives the
+                // line a die (Martial Arts: the die replaces the 1).
                 if parts[0] == "damage"
-                    && let Some(flat) = facts["flat_damage"].as_f64()
+                    && flat != 0.0
+                    && self.read(&format!("attacks.{line}.damage_die"), None)? == 0.0
                 {
-                    cs.push(engine_c("unarmed strike", flat));
+                    let label = if unarmed {
+                        "unarmed strike"
+                    } else {
+                        "flat damage"
+                    };
+                    cs.push(engine_c(label, flat));
                     v += flat;
                 }
                 Some((v, cs))
             }
-            ["spell", class, which] => {
+            ["attacks", line, "damage_die"] => {
+                let die = self.facts.get(*line).and_then(|f| f["die"].as_f64());
+                let die = die.unwrap_or(0.0);
+                let label = if die > 0.0 {
+                    format!("weapon die d{die}")
+                } else {
+                    "no damage die".into()
+                };
+                Some((die, vec![engine_c(&label, die)]))
+            }
+            // SRD: Critical Hits: a natural 20.
+            ["attacks", _, "crit_range"] => Some((20.0, vec![engine_c("natural 20", 20.0)])),
+            ["attacks_per_action"] => Some((1.0, vec![engine_c("one attack", 1.0)])),
+            // SRD: Ability Score Improvement: "you can't increase an ability score above 20".
+            ["abilities", _, "max"] => Some((20.0, vec![engine_c("maximum score", 20.0)])),
+            ["spell", class, which @ ("dc" | "attack")] => {
                 let ab = self
                     .rules
                     .compendium
@@ -1163,13 +1343,9 @@ impl<'a> Ev<'a> {
 
     /// 0, 1 (proficient) or 2 (expertise) for a skill.
     pub(crate) fn skill_proficiency(&self, skill: &str) -> u8 {
-        let p = format!("skill-{skill}");
-        if self.granted("expertise", &p) {
-            2
-        } else if self.granted("proficiencies", &p) {
-            1
-        } else {
-            0
+        match self.skill_levels.get(skill) {
+            Some(&level) => level,
+            None => skill_level(&self.grants, skill),
         }
     }
 
@@ -1199,9 +1375,9 @@ impl<'a> Ev<'a> {
         }
         // Facts are only built when a predicate needs them.
         let facts = if candidates.iter().any(|&i| self.mods[i].m.when.is_some()) {
-            self.groups(key).1
+            self.facts_of(key)
         } else {
-            Value::Null
+            std::borrow::Cow::Owned(Value::Null)
         };
         let mut yes = Vec::new();
         let mut unknown = Vec::new();
@@ -1438,12 +1614,52 @@ impl<'a> Ev<'a> {
                 when: serde_json::to_value(&self.mods[i].m.when).unwrap_or_default(),
             });
         }
-        let d20 = match mode.mode.as_str() {
+        let mut d20_min = None;
+        let mut min_total = None;
+        let mut props: smallvec::SmallVec<[&'static str; 2]> = smallvec::SmallVec::new();
+        if !self.roll_props.is_empty() {
+            let groups = self.group_names(key);
+            for (prop, bases) in &self.roll_props {
+                if bases
+                    .iter()
+                    .any(|b| *b == key || groups.iter().any(|g| g.as_ref() == *b))
+                {
+                    props.push(prop);
+                }
+            }
+        }
+        for prop in props {
+            let sub = format!("{key}.{prop}");
+            let (yes, unknown) = self.touching(
+                &sub,
+                &[Op::Base, Op::Mul, Op::Add, Op::Floor, Op::Cap, Op::Override],
+            );
+            if yes.is_empty() && unknown.is_empty() {
+                continue;
+            }
+            let (stat, sit) = self.take(&sub);
+            situational.extend(sit);
+            if yes.is_empty() {
+                continue;
+            }
+            if prop == "d20_min" {
+                d20_min = Some(stat);
+            } else {
+                min_total = Some(stat);
+            }
+        }
+        let mut d20 = match mode.mode.as_str() {
             "advantage" => "2d20kh1",
             "disadvantage" => "2d20kl1",
             _ => "1d20",
-        };
-        let expr = expression(d20, bonus.value, &bonus.dice);
+        }
+        .to_string();
+        // After the keep, so the head still reads as a plain roll to whoever swaps it for
+        // another mode; the result is the same as flooring each die first.
+        if let Some(n) = d20_min.as_ref().map(|s| s.value).filter(|n| *n > 1) {
+            d20.push_str(&format!("mi{}", n.min(20)));
+        }
+        let expr = expression(&d20, bonus.value, &bonus.dice);
         let auto_fail = self
             .grants
             .get("auto_fail")
@@ -1456,6 +1672,8 @@ impl<'a> Ev<'a> {
             expr,
             situational,
             auto_fail,
+            d20_min,
+            min_total,
         }
     }
 }
@@ -1475,6 +1693,78 @@ pub(crate) fn expression(head: &str, value: i64, dice: &[String]) -> String {
         let _ = write!(s, " {sign} {term}");
     }
     s
+}
+
+/// 0, 1 (proficient) or 2 (expertise) for a skill, from the granted lists.
+fn skill_level(grants: &BTreeMap<String, Vec<Granted>>, skill: &str) -> u8 {
+    let p = format!("skill-{skill}");
+    let has = |list: &str| {
+        grants
+            .get(list)
+            .is_some_and(|l| l.iter().any(|g| g.value == p))
+    };
+    if has("expertise") {
+        2
+    } else if has("proficiencies") {
+        1
+    } else {
+        0
+    }
+}
+
+/// A dice term rolled twice, as on a critical hit: `+1d8` → `+2d8`.
+fn double_dice(term: &str) -> String {
+    let (sign, t) = term.split_at(1);
+    match t.split_once('d') {
+        Some((n, sides)) => format!("{sign}{}d{sides}", 2 * n.parse::<u32>().unwrap_or(1)),
+        None => term.to_string(),
+    }
+}
+
+/// A stat's value as a dice expression of its own (`3d6`, `2d8 + 1`).
+fn dice_only(stat: &Stat) -> String {
+    match stat.dice.split_first() {
+        Some((first, rest)) if first.starts_with('+') => {
+            expression(first.trim_start_matches('+'), stat.value, rest)
+        }
+        _ => expression(&stat.value.to_string(), 0, &stat.dice),
+    }
+}
+
+/// The save DCs of features (`dcs.<id>`), with their save, damage, damage type and area when
+/// rule files name them (`grant("dcs.<id>.save", "dex")`, `add("dcs.<id>.damage", "2d6")`).
+fn save_dcs(rules: &RuleSet, col: &Collected, ev: &mut Ev) -> BTreeMap<String, SaveDc> {
+    let mut out = BTreeMap::new();
+    for m in col.mods() {
+        let Some(id) = m.m.target.strip_prefix("dcs.") else {
+            continue;
+        };
+        if id.contains('.') || out.contains_key(id) || matches!(m.m.op, Op::Grant | Op::Remove) {
+            continue;
+        }
+        let mut first = |field: &str| {
+            let list = ev.grants.remove(&format!("dcs.{id}.{field}"))?;
+            list.into_iter().next().map(|g| g.value)
+        };
+        let (save, damage_type, area) = (first("save"), first("damage_type"), first("area"));
+        let damage = ev
+            .optional_stat(&format!("dcs.{id}.damage"))
+            .map(|d| (dice_only(&d), d.explain));
+        let (damage, damage_explain) = damage.unzip();
+        out.insert(
+            id.to_string(),
+            SaveDc {
+                name: m.origin(rules).2.to_string(),
+                dc: ev.stat(&format!("dcs.{id}")),
+                save,
+                damage,
+                damage_explain,
+                damage_type,
+                area,
+            },
+        );
+    }
+    out
 }
 
 pub(crate) const FALLBACK_SKILLS: [(&str, &str); 18] = [
@@ -1650,8 +1940,27 @@ pub(crate) fn derive_collected(rules: &RuleSet, character: &Character, col: &Col
     sheet
 }
 
-/// Weapon facts for predicates and the attack builtins.
-fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, String, Value)> {
+/// Parses a compendium damage string: `2d6` is (2, 6); a flat `1` (blowgun) is (0, 0).
+fn weapon_dice(dice: &str) -> (i64, i64) {
+    match dice.split_once('d') {
+        Some((n, s)) => (n.parse().unwrap_or(1), s.parse().unwrap_or(0)),
+        None => (0, 0),
+    }
+}
+
+/// The attack lines of the equipped weapons and the unarmed strike, as (line id, name); their
+/// facts go to `ev.facts`, keyed by line id.
+/// The facts are what predicates match (`kind`, `range`, `ability`, `weapon`, `category`,
+/// `properties`, `hands`, `proficient`) plus what the builtins read (`line`, `dice_count`,
+/// `die`, `flat_damage`, `damage_type`, `range_feet`, `ability_by`).
+///
+/// SRD: Weapon Properties. A melee weapon with *thrown* also gets a ranged line at its thrown
+/// range, with the same ability as its melee line (finesse: the better of Str and Dex, else
+/// Str); a *versatile* weapon gets a two-handed line with its larger die unless a shield is worn.
+/// Lines other than the weapon's own also match records aimed at the weapon
+/// (`attacks.<weapon>`, `damage.<weapon>`).
+fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, String)> {
+    let shield = ev.view.pointer("/shield/worn") == Some(&Value::Bool(true));
     let mut out = Vec::new();
     for it in c.equipment.iter().filter(|i| i.equipped) {
         let Some(rec) = rules.compendium.item(&it.item) else {
@@ -1674,30 +1983,11 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
                     .collect()
             })
             .unwrap_or_default();
-        let str_mod = ev.value("abilities.str.mod");
-        let dex_mod = ev.value("abilities.dex.mod");
-        // Finesse: the better of Str and Dex (SRD: Weapon Properties); ranged weapons use Dex.
-        let ability = if props.iter().any(|p| p == "finesse") {
-            if dex_mod > str_mod { "dex" } else { "str" }
-        } else if range == "ranged" {
-            "dex"
-        } else {
-            "str"
-        };
+        let has = |p: &str| props.iter().any(|x| x == p);
         let cat = category.to_ascii_lowercase();
         let proficient = ev.granted("proficiencies", &format!("{cat}-weapons"))
             || ev.granted("proficiencies", &format!("{}s", it.item))
             || ev.granted("proficiencies", &it.item);
-        let hands = if props.iter().any(|p| p == "two-handed") {
-            2
-        } else {
-            1
-        };
-        let facts = json!({
-            "kind": "weapon", "range": range, "ability": ability, "weapon": it.item,
-            "category": cat, "properties": props, "hands": hands, "proficient": proficient,
-            "roll": "attack",
-        });
         let name = rec
             .get("name")
             .and_then(Value::as_str)
@@ -1706,24 +1996,78 @@ fn attack_facts(ev: &mut Ev, rules: &RuleSet, c: &Character) -> Vec<(String, Str
         let dice = rec
             .pointer("/damage/damage_dice")
             .and_then(Value::as_str)
-            .unwrap_or("1")
-            .to_string();
+            .unwrap_or("1");
         let dtype = rec
             .pointer("/damage/damage_type/index")
             .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        ev.facts.insert(it.item.clone(), facts.clone());
-        out.push((name, format!("{dice}|{dtype}"), facts));
+            .unwrap_or("");
+        let feet = |key: &str| {
+            rec.get(key)
+                .filter(|r| r.get("long").is_some())
+                .map(|r| json!({"normal": r.get("normal"), "long": r.get("long")}))
+                .unwrap_or(Value::Null)
+        };
+        // Finesse: the better of Str and Dex (decided with the other candidates below);
+        // ranged weapons use Dex; melee weapons, thrown or not, Str.
+        let abilities: &[&str] = if has("finesse") {
+            &["str", "dex"]
+        } else if range == "ranged" {
+            &["dex"]
+        } else {
+            &["str"]
+        };
+        let line = |id: &str, range: &str, hands: u8, dice: &str, feet: Value| {
+            let (count, die) = weapon_dice(dice);
+            json!({
+                "kind": "weapon", "range": range, "weapon": it.item, "line": id,
+                "category": cat, "properties": props, "hands": hands, "proficient": proficient,
+                "roll": "attack", "dice_count": count, "die": die,
+                "flat_damage": if die == 0 { dice.parse::<i64>().unwrap_or(0) } else { 0 },
+                "damage_type": dtype, "range_feet": feet,
+            })
+        };
+        let hands = if has("two-handed") { 2 } else { 1 };
+        let main_feet = if range == "ranged" {
+            feet("range")
+        } else {
+            Value::Null
+        };
+        let mut lines = vec![(
+            it.item.clone(),
+            name.clone(),
+            line(&it.item, &range, hands, dice, main_feet),
+        )];
+        if has("thrown") && range == "melee" {
+            let id = format!("{}-thrown", it.item);
+            let facts = line(&id, "ranged", 1, dice, feet("throw_range"));
+            lines.push((id, format!("{name} (thrown)"), facts));
+        }
+        if has("versatile")
+            && !shield
+            && let Some(two) = rec
+                .pointer("/two_handed_damage/damage_dice")
+                .and_then(Value::as_str)
+        {
+            let id = format!("{}-two-handed", it.item);
+            let facts = line(&id, &range, 2, two, Value::Null);
+            lines.push((id, format!("{name} (two-handed)"), facts));
+        }
+        for (id, name, mut facts) in lines {
+            ev.choose_ability(&mut facts, abilities);
+            ev.facts.insert(id.clone(), facts);
+            out.push((id, name));
+        }
     }
     // Unarmed strike (SRD: Melee Attacks): 1 + Strength modifier bludgeoning, always proficient.
-    let facts = json!({
-        "kind": "weapon", "range": "melee", "ability": "str", "weapon": "unarmed-strike",
+    let mut facts = json!({
+        "kind": "weapon", "range": "melee", "weapon": "unarmed-strike", "line": "unarmed-strike",
         "category": "simple", "properties": [], "hands": 1, "proficient": true,
-        "roll": "attack", "flat_damage": 1,
+        "roll": "attack", "dice_count": 0, "die": 0, "flat_damage": 1,
+        "damage_type": "bludgeoning", "range_feet": null,
     });
-    ev.facts.insert("unarmed-strike".into(), facts.clone());
-    out.push(("Unarmed Strike".into(), "|bludgeoning".into(), facts));
+    ev.choose_ability(&mut facts, &["str"]);
+    ev.facts.insert("unarmed-strike".into(), facts);
+    out.push(("unarmed-strike".into(), "Unarmed Strike".into()));
     out
 }
 
@@ -1745,6 +2089,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         let save = ev.roll(&format!("saves.{ab}"));
         let check = ev.roll(&format!("checks.{ab}"));
         let save_proficient = ev.granted("proficiencies", &format!("saving-throw-{ab}"));
+        let max = ev.quiet_stat(&format!("abilities.{ab}.max"));
         sheet.abilities.insert(
             ab.to_string(),
             Ability {
@@ -1753,6 +2098,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 save,
                 check,
                 save_proficient,
+                max,
             },
         );
     }
@@ -1820,39 +2166,82 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         e.remaining = e.total - e.spent;
     }
     // Attacks.
-    for (name, dmg, facts) in attack_facts(ev, rules, c) {
-        let slug = facts["weapon"].as_str().unwrap_or("").to_string();
-        let to_hit = ev.roll(&format!("attacks.{slug}"));
-        let (d, damage_situational) = ev.take(&format!("damage.{slug}"));
-        let (dice, dtype) = dmg.split_once('|').unwrap_or(("", ""));
-        let damage = if dice.is_empty() {
-            expression(&d.value.max(0).to_string(), 0, &d.dice)
+    for (id, name) in attack_facts(ev, rules, c) {
+        // What the sheet shows of the line's facts, read before the stats need `ev`.
+        let facts = &ev.facts[&id];
+        let str_of = |k: &str| facts[k].as_str().unwrap_or_default().to_string();
+        let (weapon, ability, range, damage_type) = (
+            str_of("weapon"),
+            str_of("ability"),
+            str_of("range"),
+            str_of("damage_type"),
+        );
+        let range_feet = facts["range_feet"]
+            .get("normal")
+            .and_then(Value::as_i64)
+            .map(|normal| RangeFeet {
+                normal,
+                long: facts["range_feet"]["long"].as_i64(),
+            });
+        let hands = facts["hands"].as_u64().unwrap_or(1) as u8;
+        let proficient = facts["proficient"] == json!(true);
+        let properties: Vec<String> = facts["properties"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let count = facts["dice_count"].as_i64().unwrap_or(0).max(1);
+        let to_hit = ev.roll(&format!("attacks.{id}"));
+        let (d, damage_situational) = ev.take(&format!("damage.{id}"));
+        let damage_die = ev.quiet_stat(&format!("attacks.{id}.damage_die"));
+        let crit_range = ev.quiet_stat(&format!("attacks.{id}.crit_range"));
+        let crit_dice = ev.quiet_stat(&format!("attacks.{id}.crit_dice"));
+        let die = damage_die.value;
+        let (damage, crit_damage) = if die > 0 {
+            // SRD: Critical Hits: every damage die twice, modifiers once; extra dice
+            // (Brutal Critical) are more of the weapon's die.
+            let crit_head = format!("{}d{die}", 2 * count + crit_dice.value.max(0));
+            let doubled: Vec<String> = d.dice.iter().map(|t| double_dice(t)).collect();
+            (
+                expression(&format!("{count}d{die}"), d.value, &d.dice),
+                expression(&crit_head, d.value, &doubled),
+            )
         } else {
-            expression(dice, d.value, &d.dice)
+            let doubled: Vec<String> = d.dice.iter().map(|t| double_dice(t)).collect();
+            let flat = d.value.max(0).to_string();
+            (
+                expression(&flat, 0, &d.dice),
+                expression(&flat, 0, &doubled),
+            )
         };
         sheet.attacks.insert(
-            slug,
+            id,
             Attack {
                 name,
-                ability: facts["ability"].as_str().unwrap_or("").into(),
-                range: facts["range"].as_str().unwrap_or("").into(),
-                proficient: facts["proficient"] == json!(true),
+                weapon,
+                ability,
+                range,
+                range_feet,
+                hands,
+                proficient,
                 to_hit,
                 damage,
-                damage_type: dtype.into(),
+                damage_type,
                 damage_explain: d.explain,
                 damage_situational,
-                properties: facts["properties"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                properties,
+                damage_die,
+                crit_range,
+                crit_dice,
+                crit_damage,
             },
         );
     }
+    sheet.attacks_per_action = ev.stat("attacks_per_action");
+    sheet.dcs = save_dcs(rules, col, ev);
     // Spellcasting, from the compendium's class data and level tables.
     for k in &c.classes {
         let Some(ability) = rules
@@ -1881,6 +2270,8 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
                 cantrips_known: cantrips,
                 prepared: c.spells.prepared.get(&k.class).cloned().unwrap_or_default(),
                 known: c.spells.known.get(&k.class).cloned().unwrap_or_default(),
+                prepared_max: ev.optional_stat(&format!("spell.{}.prepared_max", k.class)),
+                spells_known: ev.optional_stat(&format!("spell.{}.spells_known", k.class)),
             },
         );
     }

@@ -96,8 +96,10 @@ pub struct Modifier {
 /// fact for (`advantage` on a sheet) makes the modifier *situational*: shown on the roll, not added.
 ///
 /// Facts: attacks and damage have `kind` (`weapon`/`spell`), `range` (`melee`/`ranged`),
-/// `ability`, `weapon`, `category` (`simple`/`martial`), `properties` (list), `hands` (1/2);
-/// saves and checks have `ability` and, for skills, `skill`.
+/// `ability`, `weapon`, `line` (the attack line: `dagger-thrown`), `category`
+/// (`simple`/`martial`), `properties` (list), `hands` (1/2), `proficient`; saves and checks have
+/// `ability` and `roll`, and skills `skill` and `proficient`. A roll's or attack line's sub-stat
+/// (`checks.str.min_total`, `attacks.<line>.crit_range`) has its roll's facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct Predicate(pub BTreeMap<String, serde_json::Value>);

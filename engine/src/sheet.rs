@@ -80,6 +80,15 @@ pub struct Roll {
     /// Automatic failure (paralysed: Str and Dex saves).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub auto_fail: Vec<Contribution>,
+    /// The lowest face the d20 counts as (Reliable Talent: 10), from the `<roll>.d20_min` stat;
+    /// already in `expr` (`1d20mi10`). Absent when no rule sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d20_min: Option<Stat>,
+    /// The lowest *total* the roll counts as (Indomitable Might: the Strength score), from the
+    /// `<roll>.min_total` stat. Not in `expr`: whoever rolls takes the higher of the total and
+    /// this value. Absent when no rule sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_total: Option<Stat>,
 }
 
 /// A conditional modifier shown on the roll it may touch.
@@ -97,6 +106,10 @@ pub struct Ability {
     pub save: Roll,
     pub check: Roll,
     pub save_proficient: bool,
+    /// The highest the score may be raised to (20; Primal Champion: 24), the cap that ability
+    /// score improvements respect. Magic items that set a score ignore it.
+    #[serde(default)]
+    pub max: Stat,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -108,12 +121,24 @@ pub struct Skill {
     pub passive: Stat,
 }
 
+/// One way to attack: a weapon's own line (keyed by its slug), its thrown line
+/// (`<slug>-thrown`), its two-handed line (`<slug>-two-handed`, versatile weapons without a
+/// shield), or the unarmed strike.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Attack {
     pub name: String,
+    /// The item attacked with (`dagger` for `dagger-thrown`; `unarmed-strike`).
+    #[serde(default)]
+    pub weapon: String,
     pub ability: String,
     /// `melee` or `ranged`.
     pub range: String,
+    /// Normal and long range in feet, for ranged and thrown lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_feet: Option<RangeFeet>,
+    /// Hands the line is wielded with (2: two-handed weapons and versatile two-handed lines).
+    #[serde(default)]
+    pub hands: u8,
     pub proficient: bool,
     pub to_hit: Roll,
     /// Dice expression for damage (`1d12 + 3 + 2`).
@@ -125,6 +150,53 @@ pub struct Attack {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub damage_situational: Vec<Situational>,
     pub properties: Vec<String>,
+    /// Sides of the damage die (the weapon's, or a larger one a rule offers: Martial Arts);
+    /// 0 when the damage has no die (an unarmed strike's 1).
+    #[serde(default)]
+    pub damage_die: Stat,
+    /// The lowest natural d20 that is a critical hit (20; Improved Critical: 19).
+    #[serde(default)]
+    pub crit_range: Stat,
+    /// Extra damage dice of the weapon's die rolled on a critical hit (Brutal Critical,
+    /// Savage Attacks), on top of the doubled dice.
+    #[serde(default)]
+    pub crit_dice: Stat,
+    /// The damage of a critical hit: every die of `damage` twice, plus `crit_dice` more
+    /// (SRD: Critical Hits), modifiers once.
+    #[serde(default)]
+    pub crit_damage: String,
+}
+
+/// A range in feet: attacks beyond `normal` (up to `long`) have disadvantage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RangeFeet {
+    pub normal: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long: Option<i64>,
+}
+
+/// A save DC a feature imposes (ki, Breath Weapon, Turn Undead), from the `dcs.<id>` stat, with
+/// what the rule files say about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SaveDc {
+    /// The name of the rule file that sets it.
+    pub name: String,
+    /// The DC.
+    #[serde(flatten)]
+    pub dc: Stat,
+    /// The saving throw's ability (`dex`), when the rule names one (`dcs.<id>.save`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save: Option<String>,
+    /// Damage on a failed save, a dice expression (`dcs.<id>.damage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage_explain: Option<Vec<Contribution>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage_type: Option<String>,
+    /// The area (`15 ft. cone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -156,6 +228,14 @@ pub struct Spellcasting {
     pub cantrips_known: i64,
     pub prepared: Vec<String>,
     pub known: Vec<String>,
+    /// How many spells may be prepared (cleric, druid, paladin, wizard), from the
+    /// `spell.<class>.prepared_max` stat a rule file sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_max: Option<Stat>,
+    /// How many spells are known (bard, ranger, sorcerer, warlock), from the
+    /// `spell.<class>.spells_known` stat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spells_known: Option<Stat>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -237,6 +317,12 @@ pub struct Sheet {
     /// Per die size (`d12`).
     pub hit_dice: BTreeMap<String, HitDice>,
     pub attacks: BTreeMap<String, Attack>,
+    /// Attacks per Attack action (Extra Attack); from several classes they do not add up.
+    #[serde(default)]
+    pub attacks_per_action: Stat,
+    /// Save DCs of features, by id (`ki`, `breath-weapon`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dcs: BTreeMap<String, SaveDc>,
     pub spellcasting: BTreeMap<String, Spellcasting>,
     /// Spell slots per level (`"1"`): the class's own table for one spellcasting class, the
     /// Multiclass Spellcaster table at `caster_level` for several (SRD: Multiclassing). `max`
