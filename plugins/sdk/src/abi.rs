@@ -150,7 +150,8 @@ impl Input<'_> {
 }
 
 fn parse(input: &[u8]) -> Result<Input<'_>, String> {
-    serde_json::from_slice(input).map_err(|e| format!("input is not the JSON object this hook takes: {e}"))
+    serde_json::from_slice(input)
+        .map_err(|e| format!("input is not the JSON object this hook takes: {e}"))
 }
 
 #[derive(Serialize)]

@@ -45,7 +45,7 @@ pub fn warn(message: &str) {
 
 #[cfg(not(target_arch = "wasm32"))]
 thread_local! {
-    static NATIVE_LOG: std::cell::RefCell<Vec<(Level, String)>> = std::cell::RefCell::new(Vec::new());
+    static NATIVE_LOG: std::cell::RefCell<Vec<(Level, String)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The messages logged on this thread since the last call (native builds only, for tests).

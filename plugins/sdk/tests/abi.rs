@@ -113,7 +113,10 @@ fn a_real_engine_view_reads_into_the_typed_sheet() {
 fn effect_hooks_get_the_effect_and_results_become_answers() {
     let fx = r#"{"id": "fx-2", "source": "dm", "data": {"n": 1}, "rounds_left": null}"#;
     assert_eq!(
-        answer("resources", &format!(r#"{{"sheet": {{}}, "effect": {fx}}}"#)),
+        answer(
+            "resources",
+            &format!(r#"{{"sheet": {{}}, "effect": {fx}}}"#)
+        ),
         json!({"ok": [{"id": "fx-2", "unlimited": true}]})
     );
     let bare = r#"{"sheet": {"level": 3}, "effect": {"id": "fx-9", "source": "dm"}}"#;
@@ -154,17 +157,30 @@ fn bad_input_is_an_error_answer_naming_the_problem() {
     assert!(error("modifiers", "not json").starts_with("input is not the JSON object"));
     assert!(error("modifiers", "[1, 2]").starts_with("input is not the JSON object"));
     assert_eq!(error("modifiers", "{}"), "input has no \"sheet\"");
-    assert!(error("modifiers", r#"{"sheet": {"level": "three"}}"#).starts_with("input \"sheet\": invalid type"));
-    assert_eq!(error("activate", r#"{"sheet": {}}"#), "input has no \"ctx\"");
+    assert!(error("modifiers", r#"{"sheet": {"level": "three"}}"#)
+        .starts_with("input \"sheet\": invalid type"));
+    assert_eq!(
+        error("activate", r#"{"sheet": {}}"#),
+        "input has no \"ctx\""
+    );
     assert!(error("activate", r#"{"sheet": {}, "ctx": {"choices": 1}}"#).contains("invalid type"));
-    assert_eq!(error("on_event", "{}"), "this plugin has no hook \"on_event\"");
+    assert_eq!(
+        error("on_event", "{}"),
+        "this plugin has no hook \"on_event\""
+    );
 }
 
 #[test]
 fn unknown_view_fields_are_ignored_and_missing_ones_default() {
-    let out = answer("modifiers", r#"{"sheet": {"level": 2, "a_field_from_the_future": [1]}}"#);
+    let out = answer(
+        "modifiers",
+        r#"{"sheet": {"level": 2, "a_field_from_the_future": [1]}}"#,
+    );
     let note: Value = serde_json::from_str(out["ok"][0]["value"].as_str().unwrap()).unwrap();
-    assert_eq!((&note["level"], &note["weapon"], &note["armor"]), (&json!(2), &json!(null), &json!([false, "", 0, null])));
+    assert_eq!(
+        (&note["level"], &note["weapon"], &note["armor"]),
+        (&json!(2), &json!(null), &json!([false, "", 0, null]))
+    );
     let sheet = Sheet::from_json(r#"{"level": 2, "a_field_from_the_future": [1]}"#).unwrap();
     assert_eq!(sheet.level, 2);
     assert_eq!(sheet.class_level("fighter"), 0);
@@ -175,7 +191,9 @@ fn unknown_view_fields_are_ignored_and_missing_ones_default() {
 fn modifier_constructors_build_the_rhai_helpers_records() {
     let records = vec![
         base("ac", "13 + @abilities.dex.mod"),
-        add("damage", "1d4").when(json!({"range": "melee"})).label("Bless"),
+        add("damage", "1d4")
+            .when(json!({"range": "melee"}))
+            .label("Bless"),
         mul("speed.walk", 0.5),
         set("speed.walk", 0).priority(100),
         at_least("abilities.str.score", 19),
@@ -260,7 +278,9 @@ fn meta_kinds_and_options_serialise_like_rhai_maps() {
         serde_json::to_value(vec![
             Meta::core("speed", "Speed"),
             Meta::condition("dazed", "Dazed").implies(&["incapacitated"]),
-            Meta::effect("bless", "Bless").duration(Duration::minutes(1)).concentration(),
+            Meta::effect("bless", "Bless")
+                .duration(Duration::minutes(1))
+                .concentration(),
         ])
         .unwrap(),
         json!([

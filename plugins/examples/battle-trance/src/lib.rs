@@ -22,7 +22,11 @@ fn resources(_sheet: &Sheet) -> Vec<Resource> {
 /// The engine asks the player before `activate` runs and refuses a missing or unknown answer
 /// (`missing_choice`, `invalid_choice`), so `activate` only ever sees `body` or `mind`.
 fn choices(_sheet: &Sheet) -> Vec<Choice> {
-    vec![choice("focus", "Focus the trance on your body or your mind?", &["body", "mind"])]
+    vec![choice(
+        "focus",
+        "Focus the trance on your body or your mind?",
+        &["body", "mind"],
+    )]
 }
 
 fn activate(sheet: &Sheet, ctx: &Context) -> Result<Activation, String> {
@@ -62,7 +66,10 @@ mod tests {
 
     #[test]
     fn applies_the_trance_with_the_chosen_focus() {
-        let out = answer("activate", json!({"sheet": {"level": 5}, "ctx": ctx("mind")}));
+        let out = answer(
+            "activate",
+            json!({"sheet": {"level": 5}, "ctx": ctx("mind")}),
+        );
         assert_eq!(
             out,
             json!({"ok": {
@@ -71,7 +78,10 @@ mod tests {
                            "ends_on": ["unconscious", "armor_donned"], "data": {"focus": "mind"}}],
             }})
         );
-        assert_eq!(log::take_log(), vec![(log::Level::Info, "battle trance, focus mind".to_string())]);
+        assert_eq!(
+            log::take_log(),
+            vec![(log::Level::Info, "battle trance, focus mind".to_string())]
+        );
     }
 
     #[test]
@@ -87,7 +97,10 @@ mod tests {
 
     #[test]
     fn a_missing_choice_is_an_error_answer_not_a_trap() {
-        let out = answer("activate", json!({"sheet": {}, "ctx": {"feature": "battle-trance"}}));
+        let out = answer(
+            "activate",
+            json!({"sheet": {}, "ctx": {"feature": "battle-trance"}}),
+        );
         assert_eq!(
             out,
             json!({"error": {"message": "activate ran without the required choice \"focus\""}})

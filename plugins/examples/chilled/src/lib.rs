@@ -40,14 +40,22 @@ mod tests {
     use grimoire_plugin::{json, serde_json, Value};
 
     fn targets(sheet: Value) -> Vec<String> {
-        let out: Value =
-            serde_json::from_str(&call_hook("modifiers", &json!({ "sheet": sheet }).to_string()))
-                .unwrap();
+        let out: Value = serde_json::from_str(&call_hook(
+            "modifiers",
+            &json!({ "sheet": sheet }).to_string(),
+        ))
+        .unwrap();
         out["ok"]
             .as_array()
             .expect("an ok answer")
             .iter()
-            .map(|m| format!("{} {}", m["op"].as_str().unwrap(), m["target"].as_str().unwrap()))
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m["op"].as_str().unwrap(),
+                    m["target"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 
@@ -56,7 +64,12 @@ mod tests {
         let human = targets(json!({"race": {"slug": "human"}}));
         assert_eq!(
             human,
-            ["disadvantage saves.dex", "disadvantage checks.dex", "disadvantage attacks", "mul speed.walk"]
+            [
+                "disadvantage saves.dex",
+                "disadvantage checks.dex",
+                "disadvantage attacks",
+                "mul speed.walk"
+            ]
         );
         let dwarf = targets(json!({"race": {"slug": "dwarf"}}));
         assert!(!dwarf.contains(&"mul speed.walk".to_string()), "{dwarf:?}");

@@ -60,7 +60,10 @@ mod tests {
             ]})
         );
         assert_eq!(
-            answer("activate", json!({"sheet": {"level": 5}, "ctx": {"feature": "pit-fighter"}})),
+            answer(
+                "activate",
+                json!({"sheet": {"level": 5}, "ctx": {"feature": "pit-fighter"}})
+            ),
             json!({"ok": {"cost": [{"resource": "pit-fighter", "amount": 1}],
                           "ops": [{"op": "temp_hp", "amount": "1d6 + 5"}]}})
         );

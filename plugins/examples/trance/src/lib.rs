@@ -29,10 +29,7 @@ fn modifiers(_sheet: &Sheet, fx: &Effect) -> Result<Vec<Modifier>, String> {
         ]),
         other => return Err(format!("effect data has no known focus: {other:?}")),
     }
-    Ok(out
-        .into_iter()
-        .map(|m| m.label("Battle Trance"))
-        .collect())
+    Ok(out.into_iter().map(|m| m.label("Battle Trance")).collect())
 }
 
 export_hooks!(meta, modifiers);
@@ -47,7 +44,10 @@ mod tests {
                                                    "data": {"focus": focus}, "rounds_left": 10}});
         let out: Value = serde_json::from_str(&call_hook("modifiers", &input.to_string())).unwrap();
         match out.get("ok").and_then(Value::as_array) {
-            Some(records) => records.iter().map(|m| json!([m["target"], m["op"]])).collect(),
+            Some(records) => records
+                .iter()
+                .map(|m| json!([m["target"], m["op"]]))
+                .collect(),
             None => out,
         }
     }
@@ -56,13 +56,21 @@ mod tests {
     fn the_focus_in_the_effect_data_picks_the_modifiers() {
         assert_eq!(
             targets(json!("body")),
-            json!([["attacks", "add"], ["saves.str", "advantage"], ["saves.con", "advantage"],
-                   ["speed.walk", "add"]])
+            json!([
+                ["attacks", "add"],
+                ["saves.str", "advantage"],
+                ["saves.con", "advantage"],
+                ["speed.walk", "add"]
+            ])
         );
         assert_eq!(
             targets(json!("mind")),
-            json!([["attacks", "add"], ["saves.wis", "advantage"], ["saves.cha", "advantage"],
-                   ["condition_immunities", "grant"]])
+            json!([
+                ["attacks", "add"],
+                ["saves.wis", "advantage"],
+                ["saves.cha", "advantage"],
+                ["condition_immunities", "grant"]
+            ])
         );
     }
 
@@ -73,6 +81,9 @@ mod tests {
             json!({"error": {"message": "effect data has no known focus: Some(\"soul\")"}})
         );
         let out = call_hook("modifiers", r#"{"sheet": {}}"#);
-        assert!(out.starts_with(r#"{"error":{"message":"this hook takes (sheet, effect)"#), "{out}");
+        assert!(
+            out.starts_with(r#"{"error":{"message":"this hook takes (sheet, effect)"#),
+            "{out}"
+        );
     }
 }
