@@ -167,7 +167,8 @@ fn answer<T: Serialize>(result: Result<T, String>) -> Vec<u8> {
         Err(message) => Answer::Error { message },
     };
     serde_json::to_vec(&answer).unwrap_or_else(|e| {
-        // Only a record holding a non-string map key or a NaN could get here.
+        // serde_json fails only on maps with non-string keys, which no record has; still, an
+        // answer is better than a trap.
         serde_json::to_vec(&Answer::<()>::Error {
             message: format!("the hook's answer cannot be written as JSON: {e}"),
         })
