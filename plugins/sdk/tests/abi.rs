@@ -168,6 +168,12 @@ fn bad_input_is_an_error_answer_naming_the_problem() {
         error("on_event", "{}"),
         "this plugin has no hook \"on_event\""
     );
+    let not_utf8 = abi::modifiers(b"{\"sheet\": \"\xff\"}", modifiers);
+    let not_utf8: Value = serde_json::from_slice(&not_utf8).unwrap();
+    assert!(not_utf8["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("input is not UTF-8"));
 }
 
 #[test]
