@@ -34,7 +34,7 @@ use crate::character::{ABILITIES, Character};
 use crate::diagnostic::Diagnostic;
 use crate::formula::Formula;
 use crate::hooks::{self, Arg, Returned};
-use crate::records::{Kind, Modifier, Op, Predicate, ResourceDecl};
+use crate::records::{Kind, Modifier, Op, Predicate, Recovery, ResourceDecl};
 use crate::rules::RuleSet;
 use crate::sheet::*;
 use crate::view::SharedView;
@@ -73,11 +73,13 @@ pub(crate) struct HookOutput {
 }
 
 impl HookOutput {
-    fn timed_out(&self) -> bool {
+    /// Whether a hook failed for a reason that depends on the machine's load rather than on its
+    /// inputs (the wall-clock backstop; a full plugin instance pool), so must not be cached.
+    fn transient(&self) -> bool {
         self.diagnostics.iter().any(|d| {
             d.limit
                 .as_deref()
-                .is_some_and(|l| l.starts_with("wall-clock"))
+                .is_some_and(|l| l.starts_with("wall-clock") || l.starts_with("concurrent"))
         })
     }
 }
@@ -170,6 +172,12 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
     if c.exhaustion > 0 {
         todo.push("exhaustion".into());
     }
+    // Conditions an active effect puts on the character while it lasts (its `meta().conditions`).
+    for fx in &c.effects {
+        if let Some(f) = rules.effect(&fx.effect) {
+            todo.extend(f.meta.conditions.iter().cloned());
+        }
+    }
     while let Some(x) = todo.first().cloned() {
         todo.remove(0);
         if out.contains(&x) {
@@ -187,7 +195,8 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// a pure function of the character, so the result is cached per rule set, keyed by a hash of
 /// the character's view-relevant fields: deriving the same state again (a page reload, a spent
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
-/// are not cached, as they depend on the machine's load (at either level).
+/// (or found the plugin instance pool full) are not cached, as they depend on the machine's
+/// load (at either level).
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     collect_state(rules, c).0
 }
@@ -222,9 +231,9 @@ fn collect_state(rules: &RuleSet, c: &Character) -> (Collected, bool) {
         return (hit, true);
     }
     let prepared = Arc::new(prepare(rules, c));
-    let timed_out = prepared.outputs.iter().any(|o| o.timed_out());
+    let transient = prepared.outputs.iter().any(|o| o.transient());
     if let Some(k) = key
-        && !timed_out
+        && !transient
         && let Ok(mut cache) = rules.hook_cache.lock()
     {
         if cache.len() >= HOOK_CACHE_CAP {
@@ -327,7 +336,7 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             None => {
                 let out = Arc::new(run_hooks(i, f, &view, fx_arg.as_ref()));
                 if let Some(k) = key
-                    && !out.timed_out()
+                    && !out.transient()
                     && let Ok(mut cache) = rules.file_cache.lock()
                 {
                     if cache.len() >= FILE_CACHE_CAP {
@@ -466,6 +475,14 @@ impl HookOutput {
                 Ok(x) => x,
                 Err(()) => continue,
             };
+            for rec in &r.recover {
+                if let Recovery::Partial { amount, .. } = rec
+                    && amount.as_str() != Some("half")
+                {
+                    // Reported here, where the line is known; evaluated with the stat.
+                    let _ = formula_of(amount, f, line, &mut self.diagnostics);
+                }
+            }
             let mut r = r;
             r.line = Some(line);
             if r.name.is_none() {
@@ -1102,6 +1119,43 @@ impl<'a> Ev<'a> {
                     }],
                 ))
             }
+            ["resources", id, "recover", on] => {
+                let Some(res) = self.resources.get(id).copied() else {
+                    return Ok(None);
+                };
+                let Some(amount) = res.r.recover.iter().find_map(|r| match r {
+                    Recovery::Partial { on: o, amount } if o == on => Some(amount),
+                    _ => None,
+                }) else {
+                    return Ok(None);
+                };
+                let v = match amount {
+                    Value::String(s) => {
+                        let src = if s == "half" {
+                            format!("max(1, @resources.{id}.max / 2)")
+                        } else {
+                            s.clone()
+                        };
+                        match Formula::parse(&src) {
+                            Ok(f) => self.eval_formula(&f, None).map_or(0.0, |x| x.num),
+                            Err(_) => 0.0,
+                        }
+                    }
+                    other => other.as_f64().unwrap_or(0.0),
+                };
+                Some((
+                    v,
+                    vec![Contribution {
+                        source: res.pack.clone(),
+                        file: res.file.clone(),
+                        line: res.r.line.unwrap_or(0),
+                        op: "base".into(),
+                        value: num_json(v),
+                        label: format!("{}: regained on {on}", res.r.name.as_deref().unwrap_or(id)),
+                        applied: true,
+                    }],
+                ))
+            }
             _ => None,
         };
         Ok(r)
@@ -1459,6 +1513,29 @@ fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String,
         } else {
             (max.value - spent as i64).max(0)
         };
+        // Partial recoveries: declared on the resource, or added to its stat by another file.
+        let prefix = format!("resources.{}.recover.", r.r.id);
+        let mut rests: Vec<String> =
+            r.r.recover
+                .iter()
+                .filter(|x| matches!(x, Recovery::Partial { .. }))
+                .map(|x| x.on().to_string())
+                .collect();
+        rests.extend(
+            ev.by_target
+                .keys()
+                .filter_map(|t| t.strip_prefix(prefix.as_str()))
+                .map(str::to_string),
+        );
+        rests.sort_unstable();
+        rests.dedup();
+        let recover_amount = rests
+            .into_iter()
+            .map(|on| {
+                let st = ev.stat(&format!("{prefix}{on}"));
+                (on, st)
+            })
+            .collect();
         out.insert(
             r.r.id.clone(),
             Resource {
@@ -1468,7 +1545,14 @@ fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String,
                 spent,
                 remaining,
                 unlimited: r.r.unlimited,
-                recover: r.r.recover.clone(),
+                recover: r
+                    .r
+                    .recover
+                    .iter()
+                    .filter(|x| matches!(x, Recovery::Full(_)))
+                    .map(|x| x.on().to_string())
+                    .collect(),
+                recover_amount,
                 source: r.feature.clone(),
             },
         );

@@ -2,13 +2,15 @@
 //!
 //! A rule file's code is a Rhai [`Script`] or a WebAssembly [`Plugin`]. Every place that calls
 //! hooks — the derivation (`modifiers`, `resources`), `use_feature` (`choices`, `activate`),
-//! pack loading (`meta`) — goes through here, so both kinds are called at the same moments with
-//! the same data, fail the same way (a [`Diagnostic`], the other files going on), and their
-//! results are applied by the same code.
+//! pack loading (`meta`), standing choices (`character_choices`), triggers (`on_event`) — goes
+//! through here, so both kinds are called at the same moments with the same data, fail the same
+//! way (a [`Diagnostic`], the other files going on), and their results are applied by the same
+//! code. A plugin only has the hooks of its ABI version (`character_choices` and `on_event` are
+//! not in version 1), so for the others it is simply a file without that hook.
 //!
 //! Arguments are named once (`sheet`, `effect`, `ctx`): a script receives them positionally, a
 //! plugin as the keys of one JSON object. The view is passed in the form each language takes,
-//! built once per derivation (see [`SharedView`]). Results stay in their own form ([`Returned`])
+//! built once per derivation (see [`SharedView`]). Results stay in their own form (`Returned`)
 //! until they are read as records, which skips a JSON round trip for scripts.
 
 // Diagnostics are the errors authors read; they are rare and carry everything needed to find

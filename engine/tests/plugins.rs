@@ -25,7 +25,8 @@ const DATA_AT: usize = 1024;
 struct Wat {
     abi: i32,
     imports: String,
-    globals: String,
+    /// More module fields (globals, tables…).
+    fields: String,
     hooks: Vec<(String, String)>,
     data: Vec<u8>,
 }
@@ -35,7 +36,7 @@ impl Wat {
         Wat {
             abi: 1,
             imports: String::new(),
-            globals: String::new(),
+            fields: String::new(),
             hooks: Vec::new(),
             data: Vec::new(),
         }
@@ -88,7 +89,7 @@ impl Wat {
   {imports}
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const {heap}))
-  {globals}
+  {fields}
   (data (i32.const {DATA_AT}) "{data}")
   (func (export "gr_abi_version") (result i32) (i32.const {abi}))
   (func (export "gr_alloc") (param $n i32) (result i32)
@@ -108,7 +109,7 @@ impl Wat {
     (local.get $p))
   {hooks})"#,
             imports = self.imports,
-            globals = self.globals,
+            fields = self.fields,
             abi = self.abi,
         )
     }
@@ -482,8 +483,57 @@ fn a_plugin_receives_the_view_and_the_effect_as_scripts_do_and_can_log() {
     assert_eq!(input.as_object().unwrap().len(), 2);
 }
 
+#[test]
+fn a_plugins_choices_are_asked_for_and_checked_before_it_activates() {
+    let pick = Wat::new(json!({ "id": "pick", "kind": "feature", "activation": "action" }))
+        .ok(
+            "choices",
+            json!([{ "id": "style", "prompt": "Pick a style", "options": ["a", "b"] }]),
+        )
+        .ok(
+            "activate",
+            json!({ "ops": [{ "op": "note", "text": "picked" }] }),
+        );
+    let mut src = new_pack("pick");
+    add(&mut src, "pick", &pick);
+    let rules = rules(&src);
+    let c = fighter(1, &["pick"]);
+    let with = |choice: Option<&str>| {
+        let mut choices = serde_json::Map::new();
+        if let Some(v) = choice {
+            choices.insert("style".into(), json!(v));
+        }
+        actions::use_feature(&rules, &c, "pick", &choices, 1)
+    };
+    assert_eq!(with(None).unwrap_err().code(), "missing_choice");
+    assert_eq!(with(Some("c")).unwrap_err().code(), "invalid_choice");
+    let used = with(Some("a")).expect("a valid choice");
+    assert!(
+        used.events
+            .iter()
+            .any(|e| serde_json::to_value(e).unwrap()["text"] == "picked"),
+        "{:?}",
+        used.events
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hostile plugins fail alone, each with its reason.
+
+#[test]
+fn a_log_call_outside_memory_fails_the_call() {
+    let mut wat = Wat::new(core_meta("babbler"));
+    wat.imports = r#"(import "grimoire" "log" (func $log (param i32 i32 i32)))"#.into();
+    let wat = wat.body(
+        "modifiers",
+        "(call $log (i32.const 65530) (i32.const 100) (i32.const 2)) (i64.const 0)",
+    );
+    let d = hostile("babbler", wat);
+    assert_eq!(
+        d.message,
+        "plugin babbler hook modifiers failed: grimoire.log: the message at 0xfffa (100 bytes) lies outside the plugin's memory (64 KiB)"
+    );
+}
 
 #[test]
 fn an_infinite_loop_runs_out_of_fuel() {
@@ -537,6 +587,23 @@ fn a_trap_after_a_denied_growth_is_reported_as_the_memory_limit() {
         "memory limit 16 MiB exceeded in plugin greedy hook modifiers"
     );
     assert_eq!(d.limit.as_deref(), Some("memory limit 16 MiB"));
+}
+
+#[test]
+fn a_table_growth_past_the_limit_is_named() {
+    let mut wat = Wat::new(core_meta("tabular"));
+    wat.fields = "(table $t 1 funcref)".into();
+    let wat = wat.body(
+        "modifiers",
+        "(if (i32.eq (table.grow $t (ref.null func) (i32.const 20000)) (i32.const -1))
+           (then unreachable))
+         (i64.const 0)",
+    );
+    let d = hostile("tabular", wat);
+    assert_eq!(
+        d.message,
+        "table limit 10000 elements exceeded in plugin tabular hook modifiers"
+    );
 }
 
 #[test]
@@ -626,7 +693,7 @@ fn every_call_gets_a_fresh_instance() {
     let out = br#"{"ok":[{"target":"ac","op":"add","value":0,"label":"Counter"}]}"#;
     let at = counter.place(out);
     let digit = at + out.iter().position(|&b| b == b'0').unwrap();
-    counter.globals = "(global $calls (mut i32) (i32.const 0))".into();
+    counter.fields = "(global $calls (mut i32) (i32.const 0))".into();
     let counter = counter.body(
         "modifiers",
         &format!(
@@ -728,6 +795,53 @@ fn a_missing_wasm_is_named() {
         "plugin.toml names ghost.wasm, which is missing (build it with plugins/build.sh)"
     );
     assert_eq!(errors[0].line, 4);
+}
+
+#[test]
+fn a_module_over_the_memory_or_table_limits_is_refused_at_load() {
+    let text = good().text();
+    let toml = plugin_toml("huge", &good().hook_names());
+    let huge = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 300)"#,
+    );
+    let errors = refused("huge", &toml, Some(wat::parse_str(huge).unwrap()));
+    // The pooling allocator's slots are the limit: such a module does not even compile.
+    let m = &errors[0].message;
+    assert!(
+        m.starts_with("huge.wasm is not a valid plugin module: module memory does not fit"),
+        "{m}"
+    );
+    assert!(
+        m.ends_with("minimum byte size of 19660800 which exceeds the limit of 0x1000000 bytes"),
+        "{m}"
+    );
+    let two_memories = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 1) (memory $other 1)"#,
+    );
+    let toml = plugin_toml("twins", &good().hook_names());
+    let errors = refused("twins", &toml, Some(wat::parse_str(two_memories).unwrap()));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("twins.wasm is not a valid plugin module: "),
+        "{}",
+        errors[0]
+    );
+    let two_tables = text.replace(
+        r#"(memory (export "memory") 1)"#,
+        r#"(memory (export "memory") 1) (table 1 funcref) (table 1 funcref)"#,
+    );
+    let toml = plugin_toml("tables", &good().hook_names());
+    let errors = refused("tables", &toml, Some(wat::parse_str(two_tables).unwrap()));
+    assert!(
+        errors[0].message.ends_with(
+            "module table does not fit in pooling allocator requirements: defined tables count of 2 exceeds the per-instance limit of 1"
+        ),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]

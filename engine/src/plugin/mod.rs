@@ -4,7 +4,9 @@
 //! `.wasm` beside it and the hooks it implements (`meta` is required), and its `meta` hook says
 //! what the file is. The engine calls its hooks at exactly the places and with exactly the data
 //! it calls a script's (see [`crate::hooks`]); the records they return are the same
-//! ([`crate::records`]), applied by the same code.
+//! ([`crate::records`]), applied by the same code. ABI version 1 has the hooks `meta`,
+//! `modifiers`, `resources`, `choices` and `activate`; the Rhai-only `character_choices` and
+//! `on_event` wait for a later version.
 //!
 //! **Why a core module and JSON.** Guests are built with whatever toolchain an author has —
 //! Debian's Rust 1.63, clang 14, AssemblyScript — none of which can use the component model's
@@ -18,11 +20,18 @@
 //! **The sandbox.** No WASI: the only import is `grimoire.log`, into the same author log as Rhai's
 //! `print`. Every hook call gets a fresh instance in a fresh store, so nothing leaks between
 //! characters (or calls) and a guest allocator that never frees is harmless. Each call runs under
-//! the [`limits`]: fuel stops runaway code deterministically (the same sheet always passes or
-//! fails); an epoch deadline is a wall-clock backstop for time fuel cannot see; memory, tables
-//! and the sizes of input and output are capped. A plugin that hits a limit, traps or answers
-//! nonsense fails alone with a [`Diagnostic`] naming the pack, its `plugin.toml`, the hook and the
-//! reason; the derivation goes on with the other files, and no worker thread can be held.
+//! the [`limits`], the same in every build:
+//!
+//! - fuel 5,000,000 (about one unit per instruction): stops runaway code deterministically, so
+//!   the same sheet always passes or fails;
+//! - a wall-clock backstop of 250 ms (epoch deadline, 1 ms ticks) for time fuel cannot see, set
+//!   far above any honest hook so a loaded machine never fails good plugins at random;
+//! - 16 MiB of linear memory, 1 memory, 1 table of at most 10,000 elements, 512 KiB of stack;
+//! - 1 MiB of JSON in and 1 MiB out, the output lying inside the plugin's memory.
+//!
+//! A plugin that hits a limit, traps or answers nonsense fails alone with a [`Diagnostic`]
+//! naming the pack, its `plugin.toml`, the hook and the reason (and the limit, where one was
+//! hit); the derivation goes on with the other files, and no worker thread can be held.
 //!
 //! Modules are compiled when the pack is built (off the request path) and cached by the sha256
 //! of their bytes; loading also instantiates the module once and checks `gr_abi_version()`, so a
@@ -168,13 +177,13 @@ impl Plugin {
         let module = rt.module(&sha256, bytes).map_err(|e| {
             at(
                 "wasm",
-                format!("{} is not a valid plugin module: {e}", m.wasm),
+                format!("{} is not a valid plugin module: {e:#}", m.wasm),
             )
         })?;
         v1::check(&module, &m.id, &m.hooks).map_err(|e| at("hooks", e))?;
         let module = rt
             .instantiable(&module, &m.id)
-            .map_err(|e| at("wasm", format!("plugin {}: {e}", m.id)))?;
+            .map_err(|e| at("wasm", format!("plugin {}: {e:#}", m.id)))?;
         let abi = v1::abi_version(&module, &m.id).map_err(|f| {
             let mut d = at("wasm", f.message);
             d.limit = f.limit;

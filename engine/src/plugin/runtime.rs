@@ -3,9 +3,16 @@
 //! One [`Engine`] serves the process, with fuel and epoch interruption on and a background
 //! thread advancing the epoch every [`EPOCH_TICK_MS`] ms. Modules are cached by the sha256 of
 //! their bytes, so reloading a pack whose `.wasm` did not change compiles nothing, and a rebuilt
-//! `.wasm` is new content. Instances come from a pooling allocator whose slots hold exactly the
-//! [`MAX_MEMORY_BYTES`] an instance may use: a slot is reused with its pages reset (copy-on-write
-//! images make that cheap), and no instance reserves gigabytes of address space.
+//! `.wasm` is new content.
+//!
+//! Instances come from a pooling allocator whose slots hold exactly the [`MAX_MEMORY_BYTES`] an
+//! instance may use, so no instance reserves gigabytes of address space. Measured against the
+//! on-demand allocator with the same 16 MiB reservation (`benches/plugins.rs`: instantiate, call
+//! and JSON both ways on a level-20 view, two loaded cores), a call took 15–23 µs pooled and
+//! 22–24 µs on demand. Besides being no slower alone, a pooled slot is reset with `madvise`
+//! rather than mapped and unmapped per call, which keeps concurrent calls off the process-wide
+//! mapping lock. The pool is the only bound on calls in flight ([`POOL_INSTANCES`]); a call that
+//! finds it full fails with a limit the derivation does not cache, like the wall-clock backstop.
 
 use super::limits::*;
 use std::collections::HashMap;
@@ -18,8 +25,8 @@ use wasmtime::{
 
 /// Instances that may be alive at once: one per hook call in flight, so far more than the
 /// worker threads that make calls. Each slot reserves [`MAX_MEMORY_BYTES`] plus a guard of
-/// address space (not memory).
-const POOL_INSTANCES: u32 = 1_000;
+/// address space (not memory): about 16 GiB of address space in all.
+pub(super) const POOL_INSTANCES: u32 = 1_000;
 /// Guard after each memory slot. Bounds are checked explicitly (a slot is far smaller than the
 /// 4 GiB that lets wasmtime elide checks), so a small guard is enough.
 const GUARD_BYTES: u64 = 64 << 10;
@@ -180,8 +187,8 @@ impl Runtime {
         })
     }
 
-    /// A fresh store for one call, with every limit armed.
-    pub fn store(&self, plugin: &Arc<str>) -> Store<State> {
+    /// A fresh store for one call, with every limit armed and `fuel` to burn.
+    pub fn store(&self, plugin: &Arc<str>, fuel: u64) -> Store<State> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_BYTES)
             .table_elements(MAX_TABLE_ELEMENTS)
@@ -201,7 +208,7 @@ impl Runtime {
         );
         store.limiter(|s| &mut s.limiter);
         // Fuel is only unavailable when the engine was built without it, which it never is.
-        let _ = store.set_fuel(FUEL);
+        let _ = store.set_fuel(fuel);
         store.set_epoch_deadline(WALL_CLOCK_MS / EPOCH_TICK_MS);
         store
     }

@@ -3,14 +3,15 @@
 //! - Imports: only `grimoire.log(ptr: i32, len: i32, level: i32)`.
 //! - Exports: `memory`, `gr_abi_version() -> i32` (returns 1), `gr_alloc(len: i32) -> i32` (a
 //!   pointer to `len` writable bytes), and one `gr_<hook>(ptr: i32, len: i32) -> i64` per hook
-//!   the manifest declares, no more and no fewer.
+//!   the manifest declares, no more and no fewer. Other exports are ignored (an SDK may need
+//!   its own).
 //! - A call: the host asks `gr_alloc` for room, writes the hook's UTF-8 JSON input there, calls
 //!   the hook, and reads `(out_ptr << 32) | out_len` bytes of UTF-8 JSON: `{"ok": <value>}` or
 //!   `{"error": {"message": "…"}}`.
 //!
 //! Every call runs in a fresh instance, so the guest's allocator never needs to free.
 
-use super::runtime::{Denied, Instantiable, State, runtime};
+use super::runtime::{Denied, Instantiable, POOL_INSTANCES, State, runtime};
 use super::{Failure, limits::*, size};
 use serde::Deserialize;
 use serde_json::Value;
@@ -69,46 +70,30 @@ pub(super) fn check(module: &Module, id: &str, hooks: &[String]) -> Result<(), S
             "plugin {id} does not export its memory as `memory`"
         ));
     }
-    let mut expect = |name: &str, sig: &str, wanted: bool, declared: bool| match fns
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, s)| s)
-    {
-        Some(_) if !wanted => problems.push(format!(
-            "plugin {id} exports {name} but plugin.toml does not declare hook {}",
-            &name[3..]
-        )),
-        Some(s) if s != sig => problems.push(format!(
-            "plugin {id} exports {name} as {s}; it must be {sig}"
-        )),
-        Some(_) => {}
-        None if declared => problems.push(format!(
-            "plugin.toml declares hook {} but plugin {id} does not export {name}",
-            &name[3..]
-        )),
-        None if wanted => problems.push(format!("plugin {id} does not export {name}")),
-        None => {}
+    let find = |name: &str| fns.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_str());
+    let mistyped = |name: &str, found: &str, sig: &str| {
+        (found != sig).then(|| format!("plugin {id} exports {name} as {found}; it must be {sig}"))
     };
-    expect("gr_abi_version", "() -> i32", true, false);
-    expect("gr_alloc", "(i32) -> i32", true, false);
-    for hook in HOOKS {
-        let declared = hooks.iter().any(|h| h == hook);
-        expect(
-            &format!("gr_{hook}"),
-            "(i32, i32) -> i64",
-            declared,
-            declared,
-        );
+    for (name, sig) in [
+        ("gr_abi_version", "() -> i32"),
+        ("gr_alloc", "(i32) -> i32"),
+    ] {
+        match find(name) {
+            Some(found) => problems.extend(mistyped(name, found, sig)),
+            None => problems.push(format!("plugin {id} does not export {name}")),
+        }
     }
-    for (name, _) in &fns {
-        let known = name == "gr_abi_version"
-            || name == "gr_alloc"
-            || HOOKS.iter().any(|h| name.strip_prefix("gr_") == Some(h));
-        if name.starts_with("gr_") && !known {
-            problems.push(format!(
-                "plugin {id} exports {name}, which is not part of plugin API {VERSION} (gr_abi_version, gr_alloc, {})",
-                HOOKS.map(|h| format!("gr_{h}")).join(", ")
-            ));
+    for hook in HOOKS {
+        let name = format!("gr_{hook}");
+        match (find(&name), hooks.iter().any(|h| h == hook)) {
+            (Some(found), true) => problems.extend(mistyped(&name, found, "(i32, i32) -> i64")),
+            (Some(_), false) => problems.push(format!(
+                "plugin {id} exports {name} but plugin.toml does not declare hook {hook}"
+            )),
+            (None, true) => problems.push(format!(
+                "plugin.toml declares hook {hook} but plugin {id} does not export {name}"
+            )),
+            (None, false) => {}
         }
     }
     if problems.is_empty() {
@@ -152,7 +137,7 @@ fn inside(memory: usize, start: usize, len: usize) -> Option<std::ops::Range<usi
 /// Asks a fresh instance for its ABI version.
 pub(super) fn abi_version(module: &Instantiable, id: &str) -> Result<i64, Failure> {
     let what = format!("plugin {id} gr_abi_version");
-    let mut store = store(module)?;
+    let mut store = store(module, FUEL)?;
     let result = (|| -> Result<i32, Stop> {
         let instance = module.pre.instantiate(&mut store)?;
         let f = instance.get_typed_func::<(), i32>(&mut store, "gr_abi_version")?;
@@ -168,6 +153,16 @@ pub(super) fn call(
     hook: &str,
     input: &[&[u8]],
 ) -> Result<Value, Failure> {
+    call_with_fuel(module, id, hook, input, FUEL)
+}
+
+fn call_with_fuel(
+    module: &Instantiable,
+    id: &str,
+    hook: &str,
+    input: &[&[u8]],
+    fuel: u64,
+) -> Result<Value, Failure> {
     let what = format!("plugin {id} hook {hook}");
     let len: usize = input.iter().map(|p| p.len()).sum();
     if len > MAX_INPUT_BYTES {
@@ -180,7 +175,7 @@ pub(super) fn call(
             limit: Some(format!("input limit {}", size(MAX_INPUT_BYTES))),
         });
     }
-    let mut store = store(module)?;
+    let mut store = store(module, fuel)?;
     let export = format!("gr_{hook}");
     match exchange(&mut store, module, &what, &export, input, len) {
         Ok(Reply::Ok(v)) => Ok(v),
@@ -196,8 +191,8 @@ pub(super) fn call(
     }
 }
 
-fn store(module: &Instantiable) -> Result<Store<State>, Failure> {
-    Ok(runtime().map_err(Failure::new)?.store(&module.plugin))
+fn store(module: &Instantiable, fuel: u64) -> Result<Store<State>, Failure> {
+    Ok(runtime().map_err(Failure::new)?.store(&module.plugin, fuel))
 }
 
 /// Instantiates, writes the input, calls the hook and parses its answer.
@@ -277,6 +272,14 @@ fn stopped(stop: Stop, store: &Store<State>, what: &str) -> Failure {
             limit: Some(limit_name(d)),
         };
     }
+    if err.is::<wasmtime::PoolConcurrencyLimitError>() {
+        return Failure {
+            message: format!(
+                "{what} could not start: {POOL_INSTANCES} plugin calls are already running"
+            ),
+            limit: Some(format!("concurrent plugin calls {POOL_INSTANCES}")),
+        };
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Failure {
             message: format!("fuel limit {FUEL} exhausted in {what} (loop?)"),
@@ -287,6 +290,56 @@ fn stopped(stop: Stop, store: &Store<State>, what: &str) -> Failure {
             limit: Some(format!("wall-clock limit {WALL_CLOCK_MS} ms")),
         },
         Some(trap) => Failure::new(format!("{what} trapped: {trap}")),
-        None => Failure::new(format!("{what} failed: {err}")),
+        None => Failure::new(format!("{what} failed: {err:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuel stops loops long before the clock; with fuel to spare (as time spent where fuel
+    /// does not count), the epoch deadline still ends the call.
+    #[test]
+    fn the_wall_clock_stops_what_fuel_does_not() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (memory (export "memory") 1)
+                 (func (export "gr_abi_version") (result i32) (i32.const 1))
+                 (func (export "gr_alloc") (param i32) (result i32) (i32.const 0))
+                 (func (export "gr_modifiers") (param i32 i32) (result i64)
+                   (loop $l (br $l)) (i64.const 0)))"#,
+        )
+        .unwrap();
+        let rt = runtime().unwrap();
+        let module = rt.module(&[7; 32], &wasm).unwrap();
+        let module = rt.instantiable(&module, "sleeper").unwrap();
+        let f = call_with_fuel(&module, "sleeper", "modifiers", &[b"{}"], u64::MAX).unwrap_err();
+        assert_eq!(
+            f.message,
+            "wall-clock limit 250 ms exceeded in plugin sleeper hook modifiers"
+        );
+        assert_eq!(f.limit.as_deref(), Some("wall-clock limit 250 ms"));
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_the_guest_runs() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (memory (export "memory") 1)
+                 (func (export "gr_abi_version") (result i32) (i32.const 1))
+                 (func (export "gr_alloc") (param i32) (result i32) unreachable)
+                 (func (export "gr_modifiers") (param i32 i32) (result i64) unreachable))"#,
+        )
+        .unwrap();
+        let rt = runtime().unwrap();
+        let module = rt.module(&[8; 32], &wasm).unwrap();
+        let module = rt.instantiable(&module, "big").unwrap();
+        let input = vec![b' '; MAX_INPUT_BYTES + 1];
+        let f = call(&module, "big", "modifiers", &[b"{}", &input]).unwrap_err();
+        assert_eq!(
+            f.message,
+            "input of plugin big hook modifiers is 1048579 bytes; the limit is 1 MiB"
+        );
     }
 }
