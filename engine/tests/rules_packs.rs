@@ -62,7 +62,18 @@ fn check_packs_passes_on_the_repository_and_reports_file_line_col() {
     assert!(report.ok(), "{}", report.lines().join("\n"));
     let mut ids: Vec<&str> = report.packs.iter().map(|p| p.id.as_str()).collect();
     ids.sort_unstable();
-    assert_eq!(ids, ["brawler", "srd", "storm-herald"]);
+    assert_eq!(
+        ids,
+        [
+            "battle-trance",
+            "brawler",
+            "chilled",
+            "iron-hide",
+            "pit-fighter-wasm",
+            "srd",
+            "storm-herald"
+        ]
+    );
 
     let dir = tempdir("check");
     std::fs::create_dir_all(dir.join("bad/features")).unwrap();
