@@ -6,14 +6,22 @@
 //! the events it produced, or a typed [`Refusal`]. Nothing is half-applied: a refusal leaves the
 //! character untouched, and a resource can never go below zero. The host persists the result
 //! atomically (with optimistic concurrency) and broadcasts the events.
+//!
+//! An action in progress is a `Work`: the character as it changes and the events so far. What
+//! happens during it — a turn starting, damage taken, a drop to 0 hit points, a rest, an effect
+//! ending — is offered to the rule files' `on_event` triggers ([`crate::triggers`]), whose
+//! reactions become part of the same action and of its events, so the player sees why
+//! ("Relentless Rage: DC 15 Con save 17 — drops to 1 hit point instead").
 
+use crate::character::{ActiveEffect, EffectHitPoints};
 use crate::character::{Character, ClassLevels};
 use crate::derive;
 use crate::diagnostic::Diagnostic;
 use crate::effects::{self, Duration};
-use crate::records::{Activation, ChoiceDecl, Operation};
+use crate::records::{Activation, ApplyEffect, ChoiceDecl, Operation};
 use crate::rules::RuleSet;
 use crate::script::{ScriptEngine, engine};
+use crate::sheet::Resource;
 use crate::sheet::Sheet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -32,6 +40,9 @@ pub enum Event {
     },
     ResourceRecovered {
         resource: String,
+        /// How many uses came back, when not all of them (a partial recovery, a `restore`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<u32>,
     },
     EffectApplied {
         id: String,
@@ -40,6 +51,12 @@ pub enum Event {
     EffectEnded {
         id: String,
         effect: String,
+        /// Why: `duration` (its time ran out), the event that ended it (`turn_start`,
+        /// `unconscious`, `long_rest`…), `removed`, `ended` (an operation), `concentration`
+        /// (another concentration effect started), `hit_points` (its own hit points ran out) or
+        /// `replaced` (the same effect again).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
     },
     Healed {
         amount: i64,
@@ -102,6 +119,34 @@ pub enum Event {
     },
     Note {
         text: String,
+    },
+    /// A rule file reacted to an event (its `on_event` hook); the events after it, up to the
+    /// next `triggered`, are what it did.
+    Triggered {
+        feature: String,
+        name: String,
+        on: String,
+    },
+    /// A rule file's reaction could not be applied (an operation refused, e.g. no uses left):
+    /// nothing of it was applied.
+    TriggerSkipped {
+        feature: String,
+        reason: String,
+    },
+    /// A rule file's `on_event` hook failed; the action went on without it.
+    TriggerFailed {
+        feature: String,
+        message: String,
+    },
+    /// A saving throw the engine rolled (a `save` operation).
+    SavingThrow {
+        label: String,
+        ability: String,
+        dc: i64,
+        /// The roll as rendered by the dice engine (`1d20 (14) + 5`).
+        roll: String,
+        total: i64,
+        success: bool,
     },
 }
 
@@ -178,6 +223,11 @@ pub enum Action {
     Event {
         event: String,
     },
+    /// The start of the character's turn: `turn_start` triggers, then effects that last until
+    /// the start of the turn end.
+    TurnStart,
+    /// The end of the character's turn: `turn_end` triggers, then timed effects lose a round.
+    TurnEnd,
     ShortRest {
         #[serde(default)]
         hit_dice: Vec<String>,
@@ -237,41 +287,643 @@ pub enum Action {
     },
 }
 
-/// Runs an action.
+/// Runs an action. `seed` seeds every roll the action makes (hit dice, healing dice, and the
+/// saves and dice of the triggers it sets off), so the same seed replays the same result.
 pub fn apply(
     rules: &RuleSet,
     c: &Character,
     action: &Action,
     seed: u64,
 ) -> Result<Outcome, Refusal> {
+    let mut w = Work::new(rules, c, seed);
     match action {
-        Action::Use { feature, choices } => use_feature(rules, c, feature, choices, seed),
-        Action::Event { event } => Ok(advance(c, event)),
-        Action::ShortRest { hit_dice } => short_rest(rules, c, hit_dice, seed),
-        Action::LongRest => Ok(long_rest(rules, c)),
+        Action::Use { feature, choices } => return use_feature(rules, c, feature, choices, seed),
+        Action::Event { event } => {
+            if event == "dawn" {
+                w.recover(&["dawn"]);
+            }
+            w.advance(event);
+        }
+        Action::TurnStart => w.turn("turn_start")?,
+        Action::TurnEnd => w.turn("turn_end")?,
+        Action::ShortRest { hit_dice } => w.short_rest(hit_dice)?,
+        Action::LongRest => w.long_rest(),
         Action::Damage {
             amount,
             damage_type,
-        } => Ok(apply_damage(rules, c, *amount, damage_type)),
-        Action::Heal { amount } => heal(c, *amount),
+        } => w.damage(*amount, damage_type),
+        Action::Heal { amount } => return heal(c, *amount),
         Action::AddEffect {
             effect,
             duration,
             data,
-        } => add_effect(rules, c, effect, "dm", duration.clone(), data.clone()),
-        Action::RemoveEffect { effect } => remove_effect(c, effect),
-        Action::AddCondition { condition } => add_condition(rules, c, condition),
-        Action::RemoveCondition { condition } => remove_condition(c, condition),
-        Action::Exhaustion { level } => Ok(set_exhaustion(c, *level)),
+        } => w.add_effect(effect, "dm", duration.clone(), data.clone())?,
+        Action::RemoveEffect { effect } => w.remove_effect(effect)?,
+        Action::AddCondition { condition } => w.add_condition(condition)?,
+        Action::RemoveCondition { condition } => return remove_condition(c, condition),
+        Action::Exhaustion { level } => return Ok(set_exhaustion(c, *level)),
         Action::LevelUp {
             class,
             subclass,
             hp,
-        } => level_up(rules, c, class, subclass.as_deref(), *hp),
-        Action::DeathSave { roll } => Ok(death_save(c, *roll)),
-        Action::SpendSlot { level, pact } => spend_slot(rules, c, *level, *pact),
-        Action::RestoreSlot { level, pact } => restore_slot(c, *level, *pact),
+        } => return level_up(rules, c, class, subclass.as_deref(), *hp),
+        Action::DeathSave { roll } => return Ok(death_save(c, *roll)),
+        Action::SpendSlot { level, pact } => return spend_slot(rules, c, *level, *pact),
+        Action::RestoreSlot { level, pact } => return restore_slot(c, *level, *pact),
     }
+    Ok(w.finish())
+}
+
+/// One action in progress: the character as it changes, what happened so far, and the effects
+/// that ended whose `effect_end` triggers have not run yet (they run when the action settles,
+/// see [`crate::triggers`]).
+pub(crate) struct Work<'r> {
+    pub(crate) rules: &'r RuleSet,
+    pub(crate) c: Character,
+    pub(crate) events: Vec<Event>,
+    seed: u64,
+    /// Operations run by triggers so far, each with its own seed: the k-th gets `seed + 100 + k`,
+    /// apart from the seeds the action's own rolls use (`seed + n` for its n-th operation or hit
+    /// die), so adding a trigger never changes the action's own rolls.
+    trigger_rolls: u64,
+    pub(crate) ended: std::collections::VecDeque<(ActiveEffect, String)>,
+    /// Events dispatched to triggers so far (capped, so two triggers cannot feed each other
+    /// forever).
+    pub(crate) dispatched: u32,
+}
+
+impl<'r> Work<'r> {
+    pub(crate) fn new(rules: &'r RuleSet, c: &Character, seed: u64) -> Work<'r> {
+        Work {
+            rules,
+            c: c.clone(),
+            events: Vec::new(),
+            seed,
+            trigger_rolls: 0,
+            ended: Default::default(),
+            dispatched: 0,
+        }
+    }
+
+    /// Runs the triggers still owed and returns the result.
+    pub(crate) fn finish(mut self) -> Outcome {
+        self.settle();
+        Outcome {
+            character: self.c,
+            events: self.events,
+        }
+    }
+
+    pub(crate) fn trigger_seed(&mut self) -> u64 {
+        self.trigger_rolls += 1;
+        self.seed.wrapping_add(100 + self.trigger_rolls)
+    }
+
+    /// Ends the active effects `which` selects, for `reason` (see [`Event::EffectEnded`]). A
+    /// replaced effect goes on as the new instance, so it does not count as ended for triggers.
+    fn end_effects(&mut self, which: impl Fn(&ActiveEffect) -> bool, reason: &str) {
+        let (ended, kept): (Vec<_>, Vec<_>) = self.c.effects.drain(..).partition(which);
+        self.c.effects = kept;
+        for e in ended {
+            self.effect_ended(e, reason.to_string());
+        }
+    }
+
+    fn effect_ended(&mut self, e: ActiveEffect, reason: String) {
+        self.events.push(Event::EffectEnded {
+            id: e.id.clone(),
+            effect: e.effect.clone(),
+            reason: reason.clone(),
+        });
+        if reason != "replaced" {
+            self.ended.push_back((e, reason));
+        }
+    }
+
+    /// Moves time by an event: ends the effects it ends, counts time down.
+    fn advance(&mut self, event: &str) {
+        let (next, expired) = effects::advance_why(&self.c, event);
+        self.c = next;
+        for (e, why) in expired {
+            self.effect_ended(e, why);
+        }
+    }
+
+    /// A turn starts or ends: its triggers fire first, on the state as the turn starts or
+    /// ends, then time moves (effects until the start of the turn end; a round passes).
+    fn turn(&mut self, event: &str) -> Result<(), Refusal> {
+        if self.c.death_saves.dead {
+            return Err(Refusal::Dead);
+        }
+        self.fire(event, Map::new(), None);
+        self.advance(event);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_effect(
+        &mut self,
+        effect: &str,
+        source: &str,
+        duration: Duration,
+        ends_on: Vec<String>,
+        concentration: bool,
+        data: Value,
+    ) {
+        // One concentration at a time (SRD: Concentration): starting another ends the first.
+        if concentration {
+            self.end_effects(|e| e.concentration, "concentration");
+        }
+        // The same effect does not stack with itself (SRD: Combining Game Effects): a new
+        // instance replaces the running one, which also refreshes its duration.
+        self.end_effects(|e| e.effect == effect, "replaced");
+        let fx = effects::instantiate(
+            &mut self.c,
+            effect,
+            source,
+            duration,
+            ends_on,
+            concentration,
+            data,
+        );
+        self.events.push(Event::EffectApplied {
+            id: fx.id.clone(),
+            effect: fx.effect.clone(),
+        });
+        self.c.effects.push(fx);
+    }
+
+    /// Puts an effect record (an activation's `apply`, an `apply_effect` operation) on.
+    fn apply_effect(&mut self, a: ApplyEffect, source: &str) -> Result<(), Refusal> {
+        let def = self
+            .rules
+            .effect(&a.effect)
+            .ok_or_else(|| Refusal::UnknownEffect {
+                effect: a.effect.clone(),
+            })?;
+        let duration = if a.duration == Duration::default() {
+            def.meta.duration.clone().unwrap_or_default()
+        } else {
+            a.duration
+        };
+        let conc = a.concentration || def.meta.concentration;
+        self.start_effect(&a.effect, source, duration, a.ends_on, conc, a.data);
+        if let (Some(max), Some(fx)) = (a.hp, self.c.effects.last_mut()) {
+            fx.hp = Some(EffectHitPoints {
+                max: max.max(1),
+                damage: 0,
+            });
+        }
+        Ok(())
+    }
+
+    fn add_effect(
+        &mut self,
+        effect: &str,
+        source: &str,
+        duration: Option<Duration>,
+        data: Value,
+    ) -> Result<(), Refusal> {
+        let def = self
+            .rules
+            .effect(effect)
+            .ok_or_else(|| Refusal::UnknownEffect {
+                effect: effect.into(),
+            })?;
+        let duration = duration
+            .or_else(|| def.meta.duration.clone())
+            .unwrap_or_default();
+        let conc = def.meta.concentration;
+        self.start_effect(effect, source, duration, Vec::new(), conc, data);
+        Ok(())
+    }
+
+    fn remove_effect(&mut self, id: &str) -> Result<(), Refusal> {
+        if !self.c.effects.iter().any(|e| e.id == id || e.effect == id) {
+            return Err(Refusal::NoSuchEffect { id: id.into() });
+        }
+        self.end_effects(|e| e.id == id || e.effect == id, "removed");
+        Ok(())
+    }
+
+    fn add_condition(&mut self, condition: &str) -> Result<(), Refusal> {
+        if condition == "exhaustion" {
+            self.exhaustion(1);
+            return Ok(());
+        }
+        if self.rules.condition(condition).is_none() {
+            return Err(Refusal::UnknownCondition {
+                condition: condition.into(),
+            });
+        }
+        if !self.c.conditions.iter().any(|x| x == condition) {
+            self.c.conditions.push(condition.into());
+            self.events.push(Event::ConditionAdded {
+                condition: condition.into(),
+            });
+        }
+        // Falling unconscious or incapacitated ends concentration (SRD: Concentration).
+        let sheet_conditions = derive::derive(self.rules, &self.c).conditions;
+        if sheet_conditions
+            .iter()
+            .any(|x| x == "incapacitated" || x == "unconscious")
+        {
+            self.advance("concentration_broken");
+        }
+        Ok(())
+    }
+
+    /// Changes the exhaustion level by `levels`, within 0–6 (6 is death, SRD: Exhaustion).
+    fn exhaustion(&mut self, levels: i64) {
+        let level = (self.c.exhaustion as i64 + levels).clamp(0, 6) as u8;
+        let out = set_exhaustion(&self.c, level);
+        self.c = out.character;
+        self.events.extend(out.events);
+    }
+
+    /// Runs one operation (an activation's, or a trigger's). `seed` seeds its dice.
+    pub(crate) fn op(&mut self, op: Operation, seed: u64) -> Result<(), Refusal> {
+        match op {
+            Operation::SpendSlot { level, pact } => {
+                // The slots as they stand after the operations before this one.
+                let sheet = derive::derive(self.rules, &self.c);
+                take_slot(&sheet, &mut self.c, &mut self.events, level, pact)?;
+            }
+            Operation::GainSlot { level } => {
+                if !(1..=9).contains(&level) {
+                    return Err(Refusal::Invalid {
+                        message: format!("no level-{level} spell slots"),
+                    });
+                }
+                let key = level.to_string();
+                match self.c.slots_spent.get(&key).copied().unwrap_or(0) {
+                    0 => {
+                        *self.c.slots_extra.entry(key).or_insert(0) += 1;
+                        self.events.push(Event::SlotGained { level });
+                    }
+                    spent => {
+                        self.c.slots_spent.insert(key, spent - 1);
+                        self.events.push(Event::SlotsRestored {
+                            levels: vec![level],
+                        });
+                    }
+                }
+            }
+            Operation::RestorePactSlots { amount } => {
+                let n = amount.min(self.c.pact_slots_spent);
+                self.c.pact_slots_spent -= n;
+                self.events.push(Event::PactSlotsRestored { amount: n });
+            }
+            Operation::Heal { amount } => {
+                let (n, r) = roll(&amount, seed)?;
+                heal_by(&mut self.c, &mut self.events, n, Some(r));
+            }
+            Operation::TempHp { amount } => {
+                let (n, r) = roll(&amount, seed)?;
+                // Temporary hit points do not stack: keep the higher (SRD: Temporary Hit Points).
+                self.c.hp.temp = self.c.hp.temp.max(n);
+                self.events.push(Event::TempHp {
+                    amount: n,
+                    roll: Some(r),
+                });
+            }
+            Operation::RestoreSlots { levels } => {
+                restore_slots(&mut self.c, &mut self.events, levels)?;
+            }
+            Operation::Restore { resource, amount } => {
+                let spent = self.c.resources_spent.get(&resource).copied().unwrap_or(0);
+                self.c
+                    .resources_spent
+                    .insert(resource.clone(), spent.saturating_sub(amount));
+                self.events.push(Event::ResourceRecovered {
+                    resource,
+                    amount: Some(amount.min(spent)),
+                });
+            }
+            Operation::Spend { resource, amount } => {
+                let col = derive::collect(self.rules, &self.c);
+                let resources = derive::resources(self.rules, &self.c, &col);
+                let Some(res) = resources.get(&resource) else {
+                    return Err(Refusal::UnknownResource { resource });
+                };
+                self.spend(&resource, amount, res)?;
+            }
+            Operation::EndEffect { effect } => self.end_effects(|e| e.effect == effect, "ended"),
+            Operation::ApplyEffect(a) => self.apply_effect(a, "trigger")?,
+            Operation::AddCondition { condition } => self.add_condition(&condition)?,
+            Operation::RemoveCondition { condition } => {
+                if let Some(p) = self.c.conditions.iter().position(|x| *x == condition) {
+                    self.c.conditions.remove(p);
+                    self.events.push(Event::ConditionRemoved { condition });
+                }
+            }
+            Operation::Exhaustion { levels } => self.exhaustion(levels),
+            Operation::Save {
+                ability,
+                dc,
+                success,
+                failure,
+                label,
+            } => {
+                let sheet = derive::derive(self.rules, &self.c);
+                let Some(save) = sheet.abilities.get(&ability).map(|a| &a.save) else {
+                    return Err(Refusal::Invalid {
+                        message: format!("no saving throw '{ability}'"),
+                    });
+                };
+                let (total, rendering) = roll(&save.expr, seed)?;
+                // An automatic failure (paralysed: Str and Dex saves) fails whatever the roll.
+                let ok = total >= dc && save.auto_fail.is_empty();
+                self.events.push(Event::SavingThrow {
+                    label,
+                    ability,
+                    dc,
+                    roll: rendering,
+                    total,
+                    success: ok,
+                });
+                for op in if ok { success } else { failure } {
+                    let seed = self.trigger_seed();
+                    self.op(op, seed)?;
+                }
+            }
+            Operation::Note { text } => self.events.push(Event::Note { text }),
+        }
+        Ok(())
+    }
+
+    /// Spends `amount` uses of a resource as the sheet has it, refusing rather than going below
+    /// zero.
+    fn spend(&mut self, id: &str, amount: u32, res: &Resource) -> Result<(), Refusal> {
+        if !res.unlimited && res.remaining < amount as i64 {
+            return Err(Refusal::NoUsesLeft {
+                resource: id.into(),
+            });
+        }
+        if !res.unlimited {
+            *self.c.resources_spent.entry(id.to_string()).or_insert(0) += amount;
+        }
+        self.events.push(Event::ResourceSpent {
+            resource: id.into(),
+            amount,
+            remaining: (!res.unlimited).then(|| res.remaining - amount as i64),
+        });
+        Ok(())
+    }
+
+    /// Applies damage (see [`apply_damage`]), with the triggers it sets off: `drop_to_zero` at
+    /// 0 hit points when not killed outright — before the character falls unconscious, so a
+    /// trigger that heals (Relentless Rage) keeps them up — then `damage_taken` when any was
+    /// taken (temporary hit points included) and the character lives.
+    fn damage(&mut self, amount: i64, damage_type: &str) {
+        let sheet = derive::derive(self.rules, &self.c);
+        let amount = amount.max(0);
+        let d = &sheet.defenses;
+        let (taken, note) = if Sheet::has(&d.immunities, damage_type) {
+            (0, Some("immune"))
+        } else {
+            let mut t = amount;
+            let mut note = None;
+            if Sheet::has(&d.resistances, damage_type) {
+                t /= 2;
+                note = Some("resistant");
+            }
+            if Sheet::has(&d.vulnerabilities, damage_type) {
+                t *= 2;
+                note = Some(if note.is_some() {
+                    "resistant and vulnerable"
+                } else {
+                    "vulnerable"
+                });
+            }
+            (t, note)
+        };
+        let absorbed = taken.min(self.c.hp.temp);
+        self.c.hp.temp -= absorbed;
+        self.events.push(Event::Damaged {
+            amount,
+            damage_type: damage_type.into(),
+            taken,
+            note: note.map(String::from),
+        });
+        let rest = self.damage_effect_hit_points(taken - absorbed);
+        if rest > 0 {
+            self.damage_hit_points(
+                rest,
+                sheet.hp.max.value,
+                sheet.hp.current,
+                damage_type,
+                taken,
+            );
+        }
+        if taken > 0 && !self.c.death_saves.dead {
+            let mut ev = Map::new();
+            ev.insert("amount".into(), json!(amount));
+            ev.insert("damage_type".into(), json!(damage_type));
+            ev.insert("taken".into(), json!(taken));
+            self.fire("damage_taken", ev, None);
+        }
+    }
+
+    /// Damage to an effect's own hit points (Wild Shape's beast), which come before the
+    /// character's: at 0 the effect ends and what is left over carries to the character (SRD:
+    /// Wild Shape). Returns what is left over.
+    fn damage_effect_hit_points(&mut self, amount: i64) -> i64 {
+        let Some(i) = self.c.effects.iter().position(|e| e.hp.is_some()) else {
+            return amount;
+        };
+        let Some(pool) = self.c.effects[i].hp.as_mut() else {
+            return amount;
+        };
+        let left = pool.max - pool.damage;
+        if amount < left {
+            pool.damage += amount;
+            return 0;
+        }
+        pool.damage = pool.max;
+        let id = self.c.effects[i].id.clone();
+        self.end_effects(|e| e.id == id, "hit_points");
+        amount - left
+    }
+
+    /// The part of the damage temporary hit points did not absorb (`rest` > 0).
+    fn damage_hit_points(
+        &mut self,
+        rest: i64,
+        max: i64,
+        current: i64,
+        damage_type: &str,
+        taken: i64,
+    ) {
+        if current == 0 {
+            let ds = &mut self.c.death_saves;
+            ds.failures = (ds.failures + 1).min(3);
+            ds.stable = false;
+            self.events.push(Event::DeathSave {
+                successes: ds.successes,
+                failures: ds.failures,
+            });
+            if ds.failures >= 3 {
+                ds.dead = true;
+                self.events.push(Event::Died);
+            }
+        } else if rest >= current {
+            self.c.hp.damage = max;
+            if rest - current >= max {
+                self.c.death_saves.dead = true;
+                self.events.push(Event::Died);
+            } else {
+                let mut ev = Map::new();
+                ev.insert("damage_type".into(), json!(damage_type));
+                ev.insert("taken".into(), json!(taken));
+                self.fire("drop_to_zero", ev, None);
+                let still_down = self.c.hp.damage >= max && !self.c.death_saves.dead;
+                if still_down && !self.c.conditions.iter().any(|x| x == "unconscious") {
+                    self.c.conditions.push("unconscious".into());
+                    self.c.death_saves = Default::default();
+                    self.events.push(Event::ConditionAdded {
+                        condition: "unconscious".into(),
+                    });
+                    self.advance("unconscious");
+                }
+            }
+        } else {
+            self.c.hp.damage += rest;
+        }
+        if self.c.effects.iter().any(|e| e.concentration) && !self.c.death_saves.dead {
+            self.events.push(Event::ConcentrationCheck {
+                dc: (taken / 2).max(10),
+            });
+        }
+    }
+
+    /// Resources back after a rest: those that recover fully at one of `rests`, and the partial
+    /// amounts (`resources.<id>.recover.<rest>`, the largest that applies) of the others.
+    fn recover(&mut self, rests: &[&str]) {
+        let sheet = derive::derive(self.rules, &self.c);
+        for r in sheet.resources.values() {
+            let spent = self.c.resources_spent.get(&r.id).copied().unwrap_or(0);
+            if spent == 0 {
+                continue;
+            }
+            if r.recover.iter().any(|x| rests.contains(&x.as_str())) {
+                self.c.resources_spent.remove(&r.id);
+                self.events.push(Event::ResourceRecovered {
+                    resource: r.id.clone(),
+                    amount: None,
+                });
+                continue;
+            }
+            let back = r
+                .recover_amount
+                .iter()
+                .filter(|(on, _)| rests.contains(&on.as_str()))
+                .map(|(_, n)| n.value.max(0) as u32)
+                .max()
+                .unwrap_or(0)
+                .min(spent);
+            if back > 0 {
+                self.c.resources_spent.insert(r.id.clone(), spent - back);
+                self.events.push(Event::ResourceRecovered {
+                    resource: r.id.clone(),
+                    amount: Some(back),
+                });
+            }
+        }
+    }
+
+    /// A short rest: see [`short_rest`].
+    fn short_rest(&mut self, hit_dice: &[String]) -> Result<(), Refusal> {
+        if self.c.death_saves.dead {
+            return Err(Refusal::Dead);
+        }
+        let sheet = derive::derive(self.rules, &self.c);
+        let con = sheet
+            .abilities
+            .get("con")
+            .map(|a| a.modifier.value)
+            .unwrap_or(0);
+        for (n, die) in hit_dice.iter().enumerate() {
+            let remaining = sheet.hit_dice.get(die).map(|h| h.total).unwrap_or(0) as i64
+                - self.c.hit_dice_spent.get(die).copied().unwrap_or(0) as i64;
+            if remaining <= 0 {
+                return Err(Refusal::NoHitDice { die: die.clone() });
+            }
+            *self.c.hit_dice_spent.entry(die.clone()).or_insert(0) += 1;
+            let (rolled, rendering) = roll(&format!("1{die}"), self.seed.wrapping_add(n as u64))?;
+            let healed = (rolled + con).max(0).min(self.c.hp.damage);
+            self.c.hp.damage -= healed;
+            if healed > 0 {
+                revive(&mut self.c, &mut self.events);
+            }
+            self.events.push(Event::HitDieSpent {
+                die: die.clone(),
+                roll: format!("{rendering} + {con}"),
+                healed,
+            });
+        }
+        self.recover(&["short_rest"]);
+        recover_pact_slots(&mut self.c, &mut self.events);
+        self.advance("short_rest");
+        self.fire("rest", rest_event("short"), None);
+        Ok(())
+    }
+
+    /// A long rest: see [`long_rest`].
+    fn long_rest(&mut self) {
+        if self.c.death_saves.dead {
+            self.events.push(Event::Died);
+            return;
+        }
+        let c = &mut self.c;
+        if c.hp.damage > 0 {
+            self.events.push(Event::Healed {
+                amount: c.hp.damage,
+                roll: None,
+            });
+        }
+        c.hp.damage = 0;
+        c.hp.temp = 0;
+        revive(c, &mut self.events);
+        let mut back = (c.level() / 2).max(1);
+        // Regain the largest dice first: they matter most in the next short rest.
+        let mut dice: Vec<(String, u32)> = c
+            .hit_dice_spent
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        dice.sort_by_key(|(k, _)| {
+            std::cmp::Reverse(k.trim_start_matches('d').parse::<u32>().unwrap_or(0))
+        });
+        for (die, spent) in dice {
+            let n = spent.min(back);
+            back -= n;
+            if spent - n == 0 {
+                c.hit_dice_spent.remove(&die);
+            } else {
+                c.hit_dice_spent.insert(die, spent - n);
+            }
+        }
+        c.slots_spent.clear();
+        // Slots created above the table (Flexible Casting) vanish after a long rest.
+        c.slots_extra.clear();
+        recover_pact_slots(c, &mut self.events);
+        if c.exhaustion > 0 {
+            c.exhaustion -= 1;
+            self.events.push(Event::ExhaustionChanged {
+                level: c.exhaustion,
+            });
+        }
+        self.recover(&["short_rest", "long_rest"]);
+        self.advance("long_rest");
+        self.fire("rest", rest_event("long"), None);
+    }
+}
+
+fn rest_event(kind: &str) -> Map<String, Value> {
+    let mut ev = Map::new();
+    ev.insert("rest".into(), json!(kind));
+    ev
 }
 
 /// Expends one spell slot (casting a spell, Divine Smite): a slot of `level` from `slots`, or
@@ -307,20 +959,31 @@ pub fn restore_slot(c: &Character, level: u32, pact: bool) -> Result<Outcome, Re
         next.pact_slots_spent -= 1;
         events.push(Event::PactSlotsRestored { amount: 1 });
     } else {
-        run_op(
-            &mut next,
-            &mut events,
-            Operation::RestoreSlots {
-                levels: vec![level],
-            },
-            0,
-            None,
-        )?;
+        restore_slots(&mut next, &mut events, vec![level])?;
     }
     Ok(Outcome {
         character: next,
         events,
     })
+}
+
+fn restore_slots(
+    c: &mut Character,
+    events: &mut Vec<Event>,
+    levels: Vec<u32>,
+) -> Result<(), Refusal> {
+    for l in &levels {
+        let key = l.to_string();
+        let spent = c.slots_spent.get(&key).copied().unwrap_or(0);
+        if spent == 0 {
+            return Err(Refusal::Invalid {
+                message: format!("no spent level-{l} slot to restore"),
+            });
+        }
+        c.slots_spent.insert(key, spent - 1);
+    }
+    events.push(Event::SlotsRestored { levels });
+    Ok(())
 }
 
 fn no_slot(message: String) -> Refusal {
@@ -329,7 +992,6 @@ fn no_slot(message: String) -> Refusal {
         message,
     }
 }
-
 /// Spends one slot on `next`, checked against `sheet` (the sheet of `next` as it stands).
 fn take_slot(
     sheet: &Sheet,
@@ -419,6 +1081,8 @@ pub fn use_feature(
     }
     // The view as a script value was built once with the hook outputs and is shared.
     let view = col.view_dyn().clone();
+    // Compendium entries the choices name (`compendium` in a choice), for `ctx.records`.
+    let mut records = Map::new();
     if file.script.has("choices") {
         let raw = engine()
             .call(&file.script, "choices", vec![view.clone()])
@@ -446,6 +1110,18 @@ pub fn use_feature(
                         value: v.clone(),
                     });
                 }
+                Some(v) => {
+                    if let Some(kind) = &d.compendium {
+                        let Some(rec) = v.as_str().and_then(|s| rules.compendium.get(kind, s))
+                        else {
+                            return Err(Refusal::InvalidChoice {
+                                choice: d.id,
+                                value: v.clone(),
+                            });
+                        };
+                        records.insert(d.id, rec.clone());
+                    }
+                }
                 _ => {}
             }
         }
@@ -455,6 +1131,7 @@ pub fn use_feature(
     let ctx = json!({
         "feature": feature,
         "choices": choices,
+        "records": records,
         "slots_spent": c.slots_spent,
         "resources": resources.iter().map(|(k, r)| (k.clone(), json!({
             "max": r.max.value, "remaining": if r.unlimited { -1 } else { r.remaining }, "unlimited": r.unlimited,
@@ -482,211 +1159,47 @@ pub fn use_feature(
             message: r.message,
         });
     }
-    let mut next = c.clone();
-    let mut events = vec![Event::FeatureUsed {
+    let mut w = Work::new(rules, c, seed);
+    w.events.push(Event::FeatureUsed {
         feature: feature.into(),
-    }];
+    });
     for cost in &act.cost {
         let Some(res) = resources.get(&cost.resource) else {
             return Err(Refusal::UnknownResource {
                 resource: cost.resource.clone(),
             });
         };
-        if !res.unlimited && res.remaining < cost.amount as i64 {
-            return Err(Refusal::NoUsesLeft {
-                resource: cost.resource.clone(),
-            });
-        }
-        if !res.unlimited {
-            let spent = next
-                .resources_spent
-                .entry(cost.resource.clone())
-                .or_insert(0);
-            *spent += cost.amount;
-        }
-        events.push(Event::ResourceSpent {
-            resource: cost.resource.clone(),
-            amount: cost.amount,
-            remaining: (!res.unlimited).then(|| res.remaining - cost.amount as i64),
-        });
+        w.spend(&cost.resource, cost.amount, res)?;
     }
     for a in act.apply {
-        let def = rules
-            .effect(&a.effect)
-            .ok_or_else(|| Refusal::UnknownEffect {
-                effect: a.effect.clone(),
-            })?;
-        let duration = if a.duration == Duration::default() {
-            def.meta.duration.clone().unwrap_or_default()
-        } else {
-            a.duration
-        };
-        let conc = a.concentration || def.meta.concentration;
-        start_effect(
-            &mut next,
-            &mut events,
-            &a.effect,
-            &format!("feature:{feature}"),
-            duration,
-            a.ends_on,
-            conc,
-            a.data,
-        );
+        w.apply_effect(a, &format!("feature:{feature}"))?;
     }
-    let mut n = 0;
-    for op in act.ops {
-        n += 1;
-        run_op(
-            &mut next,
-            &mut events,
-            op,
-            seed.wrapping_add(n),
-            Some(rules),
-        )?;
+    for (n, op) in act.ops.into_iter().enumerate() {
+        w.op(op, seed.wrapping_add(n as u64 + 1))?;
     }
-    Ok(Outcome {
-        character: next,
-        events,
-    })
+    Ok(w.finish())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start_effect(
-    c: &mut Character,
-    events: &mut Vec<Event>,
-    effect: &str,
-    source: &str,
-    duration: Duration,
-    ends_on: Vec<String>,
-    concentration: bool,
-    data: Value,
-) {
-    // One concentration at a time (SRD: Concentration): starting another ends the first.
-    if concentration {
-        let (kept, ended): (Vec<_>, Vec<_>) = c.effects.drain(..).partition(|e| !e.concentration);
-        c.effects = kept;
-        for e in ended {
-            events.push(Event::EffectEnded {
-                id: e.id,
-                effect: e.effect,
-            });
-        }
-    }
-    // The same effect does not stack with itself (SRD: Combining Game Effects): a new instance
-    // replaces the running one, which also refreshes its duration.
-    let (same, others): (Vec<_>, Vec<_>) = c.effects.drain(..).partition(|e| e.effect == effect);
-    c.effects = others;
-    for e in same {
-        events.push(Event::EffectEnded {
-            id: e.id,
-            effect: e.effect,
+/// Heals the character — or, while an effect has hit points of its own (Wild Shape), those.
+fn heal_by(c: &mut Character, events: &mut Vec<Event>, amount: i64, roll: Option<String>) {
+    if let Some(pool) = c.effects.iter_mut().find_map(|e| e.hp.as_mut()) {
+        let healed = amount.max(0).min(pool.damage);
+        pool.damage -= healed;
+        events.push(Event::Healed {
+            amount: healed,
+            roll,
         });
+        return;
     }
-    let fx = effects::instantiate(c, effect, source, duration, ends_on, concentration, data);
-    events.push(Event::EffectApplied {
-        id: fx.id.clone(),
-        effect: fx.effect.clone(),
+    let healed = amount.max(0).min(c.hp.damage);
+    c.hp.damage -= healed;
+    if amount > 0 {
+        revive(c, events);
+    }
+    events.push(Event::Healed {
+        amount: healed,
+        roll,
     });
-    c.effects.push(fx);
-}
-
-fn run_op(
-    c: &mut Character,
-    events: &mut Vec<Event>,
-    op: Operation,
-    seed: u64,
-    rules: Option<&RuleSet>,
-) -> Result<(), Refusal> {
-    match op {
-        Operation::SpendSlot { level, pact } => {
-            let Some(rules) = rules else {
-                return Err(Refusal::Invalid {
-                    message: "spending a slot needs the rules".into(),
-                });
-            };
-            // The slots as they stand after the operations before this one.
-            let sheet = derive::derive(rules, c);
-            take_slot(&sheet, c, events, level, pact)?;
-        }
-        Operation::GainSlot { level } => {
-            if !(1..=9).contains(&level) {
-                return Err(Refusal::Invalid {
-                    message: format!("no level-{level} spell slots"),
-                });
-            }
-            let key = level.to_string();
-            match c.slots_spent.get(&key).copied().unwrap_or(0) {
-                0 => {
-                    *c.slots_extra.entry(key).or_insert(0) += 1;
-                    events.push(Event::SlotGained { level });
-                }
-                spent => {
-                    c.slots_spent.insert(key, spent - 1);
-                    events.push(Event::SlotsRestored {
-                        levels: vec![level],
-                    });
-                }
-            }
-        }
-        Operation::RestorePactSlots { amount } => {
-            let n = amount.min(c.pact_slots_spent);
-            c.pact_slots_spent -= n;
-            events.push(Event::PactSlotsRestored { amount: n });
-        }
-        Operation::Heal { amount } => {
-            let (n, r) = roll(&amount, seed)?;
-            let healed = n.max(0).min(c.hp.damage);
-            c.hp.damage -= healed;
-            if healed > 0 {
-                revive(c, events);
-            }
-            events.push(Event::Healed {
-                amount: healed,
-                roll: Some(r),
-            });
-        }
-        Operation::TempHp { amount } => {
-            let (n, r) = roll(&amount, seed)?;
-            // Temporary hit points do not stack: keep the higher (SRD: Temporary Hit Points).
-            c.hp.temp = c.hp.temp.max(n);
-            events.push(Event::TempHp {
-                amount: n,
-                roll: Some(r),
-            });
-        }
-        Operation::RestoreSlots { levels } => {
-            for l in &levels {
-                let key = l.to_string();
-                let spent = c.slots_spent.get(&key).copied().unwrap_or(0);
-                if spent == 0 {
-                    return Err(Refusal::Invalid {
-                        message: format!("no spent level-{l} slot to restore"),
-                    });
-                }
-                c.slots_spent.insert(key, spent - 1);
-            }
-            events.push(Event::SlotsRestored { levels });
-        }
-        Operation::Restore { resource, amount } => {
-            let spent = c.resources_spent.get(&resource).copied().unwrap_or(0);
-            c.resources_spent
-                .insert(resource.clone(), spent.saturating_sub(amount));
-            events.push(Event::ResourceRecovered { resource });
-        }
-        Operation::EndEffect { effect } => {
-            let (ended, kept): (Vec<_>, Vec<_>) =
-                c.effects.drain(..).partition(|e| e.effect == effect);
-            c.effects = kept;
-            for e in ended {
-                events.push(Event::EffectEnded {
-                    id: e.id,
-                    effect: e.effect,
-                });
-            }
-        }
-        Operation::Note { text } => events.push(Event::Note { text }),
-    }
-    Ok(())
 }
 
 fn revive(c: &mut Character, events: &mut Vec<Event>) {
@@ -699,39 +1212,20 @@ fn revive(c: &mut Character, events: &mut Vec<Event>) {
     }
 }
 
-/// Moves time: expires the effects the event ends; `dawn` also recovers dawn resources.
+/// Moves time without rules: expires the effects the event ends. [`apply`] with
+/// [`Action::Event`] does the same and also runs the `effect_end` triggers of what ended.
 pub fn advance(c: &Character, event: &str) -> Outcome {
-    let (mut next, expired) = effects::advance(c, event);
-    let mut events: Vec<Event> = expired
-        .into_iter()
-        .map(|e| Event::EffectEnded {
-            id: e.id,
-            effect: e.effect,
-        })
-        .collect();
-    if event == "dawn" {
-        let _ = &mut next;
-        events.push(Event::Note {
-            text: "dawn".into(),
-        });
-    }
+    let (next, expired) = effects::advance_why(c, event);
     Outcome {
         character: next,
-        events,
-    }
-}
-
-fn recover(rules: &RuleSet, c: &mut Character, events: &mut Vec<Event>, rests: &[&str]) {
-    let sheet = derive::derive(rules, c);
-    for r in sheet.resources.values() {
-        if r.recover.iter().any(|x| rests.contains(&x.as_str()))
-            && c.resources_spent.get(&r.id).copied().unwrap_or(0) > 0
-        {
-            c.resources_spent.remove(&r.id);
-            events.push(Event::ResourceRecovered {
-                resource: r.id.clone(),
-            });
-        }
+        events: expired
+            .into_iter()
+            .map(|(e, reason)| Event::EffectEnded {
+                id: e.id,
+                effect: e.effect,
+                reason,
+            })
+            .collect(),
     }
 }
 
@@ -745,192 +1239,63 @@ fn recover_pact_slots(c: &mut Character, events: &mut Vec<Event>) {
     }
 }
 
+/// The start (`turn_start`) or end (`turn_end`) of the character's turn, as [`Action::TurnStart`]
+/// and [`Action::TurnEnd`]; refused (`dead`) for a dead character.
+pub fn turn(rules: &RuleSet, c: &Character, event: &str, seed: u64) -> Result<Outcome, Refusal> {
+    if event != "turn_start" && event != "turn_end" {
+        return Err(Refusal::Invalid {
+            message: format!("'{event}' is not turn_start or turn_end"),
+        });
+    }
+    let mut w = Work::new(rules, c, seed);
+    w.turn(event)?;
+    Ok(w.finish())
+}
+
 /// A short rest: spends the listed hit dice (`["d12", "d12"]`), each healing its roll plus the
-/// Constitution modifier; then short-rest resources recover and an hour passes.
+/// Constitution modifier; then short-rest resources recover (fully, or their partial amount),
+/// an hour passes and `rest` triggers fire with `ev.rest = "short"`.
 pub fn short_rest(
     rules: &RuleSet,
     c: &Character,
     hit_dice: &[String],
     seed: u64,
 ) -> Result<Outcome, Refusal> {
-    let sheet = derive::derive(rules, c);
-    if c.death_saves.dead {
-        return Err(Refusal::Dead);
-    }
-    let mut next = c.clone();
-    let mut events = Vec::new();
-    let con = sheet
-        .abilities
-        .get("con")
-        .map(|a| a.modifier.value)
-        .unwrap_or(0);
-    for (n, die) in hit_dice.iter().enumerate() {
-        let remaining = sheet.hit_dice.get(die).map(|h| h.total).unwrap_or(0) as i64
-            - next.hit_dice_spent.get(die).copied().unwrap_or(0) as i64;
-        if remaining <= 0 {
-            return Err(Refusal::NoHitDice { die: die.clone() });
-        }
-        *next.hit_dice_spent.entry(die.clone()).or_insert(0) += 1;
-        let (rolled, rendering) = roll(&format!("1{die}"), seed.wrapping_add(n as u64))?;
-        let healed = (rolled + con).max(0).min(next.hp.damage);
-        next.hp.damage -= healed;
-        if healed > 0 {
-            revive(&mut next, &mut events);
-        }
-        events.push(Event::HitDieSpent {
-            die: die.clone(),
-            roll: format!("{rendering} + {con}"),
-            healed,
-        });
-    }
-    recover(rules, &mut next, &mut events, &["short_rest"]);
-    recover_pact_slots(&mut next, &mut events);
-    let out = advance(&next, "short_rest");
-    events.extend(out.events);
-    Ok(Outcome {
-        character: out.character,
-        events,
-    })
+    let mut w = Work::new(rules, c, seed);
+    w.short_rest(hit_dice)?;
+    Ok(w.finish())
 }
 
 /// A long rest (SRD: Resting): all HP back, temporary HP gone, half the total hit dice back
 /// (at least one), spell slots and short/long-rest resources back, exhaustion down by one,
-/// eight hours pass.
+/// eight hours pass, then `rest` triggers fire with `ev.rest = "long"`. Triggered rolls use
+/// seed 0; [`apply`] with [`Action::LongRest`] takes the caller's seed.
 pub fn long_rest(rules: &RuleSet, c: &Character) -> Outcome {
-    let mut next = c.clone();
-    let mut events = Vec::new();
-    if c.death_saves.dead {
-        return Outcome {
-            character: next,
-            events: vec![Event::Died],
-        };
-    }
-    if next.hp.damage > 0 {
-        events.push(Event::Healed {
-            amount: next.hp.damage,
-            roll: None,
-        });
-    }
-    next.hp.damage = 0;
-    next.hp.temp = 0;
-    revive(&mut next, &mut events);
-    let mut back = (c.level() / 2).max(1);
-    // Regain the largest dice first: they matter most in the next short rest.
-    let mut dice: Vec<(String, u32)> = next
-        .hit_dice_spent
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    dice.sort_by_key(|(k, _)| {
-        std::cmp::Reverse(k.trim_start_matches('d').parse::<u32>().unwrap_or(0))
-    });
-    for (die, spent) in dice {
-        let n = spent.min(back);
-        back -= n;
-        if spent - n == 0 {
-            next.hit_dice_spent.remove(&die);
-        } else {
-            next.hit_dice_spent.insert(die, spent - n);
-        }
-    }
-    next.slots_spent.clear();
-    // Slots created above the table (Flexible Casting) vanish after a long rest.
-    next.slots_extra.clear();
-    recover_pact_slots(&mut next, &mut events);
-    if next.exhaustion > 0 {
-        next.exhaustion -= 1;
-        events.push(Event::ExhaustionChanged {
-            level: next.exhaustion,
-        });
-    }
-    recover(rules, &mut next, &mut events, &["short_rest", "long_rest"]);
-    let out = advance(&next, "long_rest");
-    events.extend(out.events);
-    Outcome {
-        character: out.character,
-        events,
-    }
+    let mut w = Work::new(rules, c, 0);
+    w.long_rest();
+    w.finish()
 }
 
 /// Applies damage after immunities, resistances and vulnerabilities from the sheet; temporary HP
 /// absorb it first; at 0 HP the character falls unconscious (or dies outright when the rest of
-/// the damage reaches their maximum); damage at 0 HP is a failed death save.
+/// the damage reaches their maximum); damage at 0 HP is a failed death save. Triggers fire:
+/// `drop_to_zero` (before falling unconscious) and `damage_taken`. `seed` seeds the rolls of
+/// the triggers (Relentless Rage's save).
+pub fn damage(
+    rules: &RuleSet,
+    c: &Character,
+    amount: i64,
+    damage_type: &str,
+    seed: u64,
+) -> Outcome {
+    let mut w = Work::new(rules, c, seed);
+    w.damage(amount, damage_type);
+    w.finish()
+}
+
+/// [`damage`] with seed 0 for the triggers' rolls: kept for callers without a seed.
 pub fn apply_damage(rules: &RuleSet, c: &Character, amount: i64, damage_type: &str) -> Outcome {
-    let sheet = derive::derive(rules, c);
-    let mut next = c.clone();
-    let mut events = Vec::new();
-    let amount = amount.max(0);
-    let d = &sheet.defenses;
-    let (taken, note) = if Sheet::has(&d.immunities, damage_type) {
-        (0, Some("immune"))
-    } else {
-        let mut t = amount;
-        let mut note = None;
-        if Sheet::has(&d.resistances, damage_type) {
-            t /= 2;
-            note = Some("resistant");
-        }
-        if Sheet::has(&d.vulnerabilities, damage_type) {
-            t *= 2;
-            note = Some(if note.is_some() {
-                "resistant and vulnerable"
-            } else {
-                "vulnerable"
-            });
-        }
-        (t, note)
-    };
-    let absorbed = taken.min(next.hp.temp);
-    next.hp.temp -= absorbed;
-    let rest = taken - absorbed;
-    let max = sheet.hp.max.value;
-    let current = sheet.hp.current;
-    events.push(Event::Damaged {
-        amount,
-        damage_type: damage_type.into(),
-        taken,
-        note: note.map(String::from),
-    });
-    if rest > 0 {
-        if current == 0 {
-            next.death_saves.failures = (next.death_saves.failures + 1).min(3);
-            next.death_saves.stable = false;
-            events.push(Event::DeathSave {
-                successes: next.death_saves.successes,
-                failures: next.death_saves.failures,
-            });
-            if next.death_saves.failures >= 3 {
-                next.death_saves.dead = true;
-                events.push(Event::Died);
-            }
-        } else if rest >= current {
-            next.hp.damage = max;
-            if rest - current >= max {
-                next.death_saves.dead = true;
-                events.push(Event::Died);
-            } else if !next.conditions.iter().any(|x| x == "unconscious") {
-                next.conditions.push("unconscious".into());
-                next.death_saves = Default::default();
-                events.push(Event::ConditionAdded {
-                    condition: "unconscious".into(),
-                });
-                let out = advance(&next, "unconscious");
-                next = out.character;
-                events.extend(out.events);
-            }
-        } else {
-            next.hp.damage += rest;
-        }
-        if next.effects.iter().any(|e| e.concentration) && !next.death_saves.dead {
-            events.push(Event::ConcentrationCheck {
-                dc: (taken / 2).max(10),
-            });
-        }
-    }
-    Outcome {
-        character: next,
-        events,
-    }
+    damage(rules, c, amount, damage_type, 0)
 }
 
 /// Heals; from 0 HP it also wakes the character and clears death saves.
@@ -940,21 +1305,12 @@ pub fn heal(c: &Character, amount: i64) -> Result<Outcome, Refusal> {
     }
     let mut next = c.clone();
     let mut events = Vec::new();
-    let healed = amount.max(0).min(next.hp.damage);
-    next.hp.damage -= healed;
-    if amount > 0 {
-        revive(&mut next, &mut events);
-    }
-    events.push(Event::Healed {
-        amount: healed,
-        roll: None,
-    });
+    heal_by(&mut next, &mut events, amount, None);
     Ok(Outcome {
         character: next,
         events,
     })
 }
-
 /// A death saving throw with the d20's face (SRD: Death Saving Throws).
 pub fn death_save(c: &Character, roll: i64) -> Outcome {
     let mut next = c.clone();
@@ -1002,31 +1358,21 @@ pub fn add_effect(
     duration: Option<Duration>,
     data: Value,
 ) -> Result<Outcome, Refusal> {
-    let def = rules.effect(effect).ok_or_else(|| Refusal::UnknownEffect {
-        effect: effect.into(),
-    })?;
-    let mut next = c.clone();
-    let mut events = Vec::new();
-    let duration = duration
-        .or_else(|| def.meta.duration.clone())
-        .unwrap_or_default();
-    start_effect(
-        &mut next,
-        &mut events,
-        effect,
-        source,
-        duration,
-        Vec::new(),
-        def.meta.concentration,
-        data,
-    );
-    Ok(Outcome {
-        character: next,
-        events,
-    })
+    let mut w = Work::new(rules, c, 0);
+    w.add_effect(effect, source, duration, data)?;
+    Ok(w.finish())
 }
 
-/// Removes an effect by instance id or by definition id (all instances).
+/// Ends an effect by instance id or by definition id (all instances), running the
+/// `effect_end` triggers (Frenzy's exhaustion when a rage is ended by hand).
+pub fn end_effect(rules: &RuleSet, c: &Character, id: &str, seed: u64) -> Result<Outcome, Refusal> {
+    let mut w = Work::new(rules, c, seed);
+    w.remove_effect(id)?;
+    Ok(w.finish())
+}
+
+/// Removes an effect by instance id or by definition id (all instances), without running
+/// triggers (there are no rules here); [`end_effect`] runs them.
 pub fn remove_effect(c: &Character, id: &str) -> Result<Outcome, Refusal> {
     let mut next = c.clone();
     let (ended, kept): (Vec<_>, Vec<_>) = next
@@ -1044,42 +1390,17 @@ pub fn remove_effect(c: &Character, id: &str) -> Result<Outcome, Refusal> {
             .map(|e| Event::EffectEnded {
                 id: e.id,
                 effect: e.effect,
+                reason: "removed".into(),
             })
             .collect(),
     })
 }
 
+/// Adds a condition (exhaustion: one level). Becoming incapacitated ends concentration.
 pub fn add_condition(rules: &RuleSet, c: &Character, condition: &str) -> Result<Outcome, Refusal> {
-    if condition == "exhaustion" {
-        return Ok(set_exhaustion(c, c.exhaustion.saturating_add(1)));
-    }
-    if rules.condition(condition).is_none() {
-        return Err(Refusal::UnknownCondition {
-            condition: condition.into(),
-        });
-    }
-    let mut next = c.clone();
-    let mut events = Vec::new();
-    if !next.conditions.iter().any(|x| x == condition) {
-        next.conditions.push(condition.into());
-        events.push(Event::ConditionAdded {
-            condition: condition.into(),
-        });
-    }
-    // Falling unconscious or incapacitated ends concentration (SRD: Concentration).
-    let sheet_conditions = derive::derive(rules, &next).conditions;
-    if sheet_conditions
-        .iter()
-        .any(|x| x == "incapacitated" || x == "unconscious")
-    {
-        let out = advance(&next, "concentration_broken");
-        next = out.character;
-        events.extend(out.events);
-    }
-    Ok(Outcome {
-        character: next,
-        events,
-    })
+    let mut w = Work::new(rules, c, 0);
+    w.add_condition(condition)?;
+    Ok(w.finish())
 }
 
 pub fn remove_condition(c: &Character, condition: &str) -> Result<Outcome, Refusal> {

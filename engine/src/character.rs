@@ -230,4 +230,16 @@ pub struct ActiveEffect {
     pub concentration: bool,
     /// Parameters the effect's script reads (`fx.data`).
     pub data: serde_json::Value,
+    /// The effect's own hit points, when it has them (Wild Shape's beast): taken before the
+    /// character's, healed before them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hp: Option<EffectHitPoints>,
+}
+
+/// An effect's own hit points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EffectHitPoints {
+    pub max: i64,
+    pub damage: i64,
 }

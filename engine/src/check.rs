@@ -1,9 +1,12 @@
 //! # Fixture tests and `check_packs`
 //!
 //! A pack proves itself with `tests/*.toml`: each case starts from a character, runs actions,
-//! and compares values of the resulting sheet (or the refusal of the last action). The same
-//! runner validates a pack on hot reload (a pack whose own fixtures fail never goes live) and
-//! backs `grimoire check-rules`, which prints every problem as `file:line:col: message`.
+//! and compares values of the resulting sheet, the stored character (`character.…`) or the
+//! events of the last action (`events.<n>.…`, what the host reports to the player) — or the
+//! refusal of the last action. Action `i` (from 0) runs with seed `1 + i`, so rolls replay, and
+//! a trigger that fails during an action fails the case. The same runner validates a pack on hot
+//! reload (a pack whose own fixtures fail never goes live) and backs `grimoire check-rules`,
+//! which prints every problem as `file:line:col: message`.
 
 use crate::actions::{self, Outcome};
 use crate::compendium::Compendium;
@@ -60,9 +63,21 @@ pub fn run_case(rules: &RuleSet, pack: &str, file: &str, case: &Case) -> Vec<Dia
     let mut out = Vec::new();
     let mut c = case.character.clone();
     let mut refused = None;
+    let mut last_events = Vec::new();
     for (i, a) in case.actions.iter().enumerate() {
         match actions::apply(rules, &c, a, 1 + i as u64) {
-            Ok(Outcome { character, .. }) => c = character,
+            Ok(Outcome { character, events }) => {
+                for e in &events {
+                    if let actions::Event::TriggerFailed { feature, message } = e {
+                        out.push(fail(format!(
+                            "action {}: trigger of {feature} failed: {message}",
+                            i + 1
+                        )));
+                    }
+                }
+                c = character;
+                last_events = events;
+            }
             Err(r) => {
                 if i + 1 == case.actions.len() {
                     refused = Some(r);
@@ -96,10 +111,16 @@ pub fn run_case(rules: &RuleSet, pack: &str, file: &str, case: &Case) -> Vec<Dia
         }
     };
     let character = serde_json::to_value(&c).unwrap_or(Value::Null);
+    let events = serde_json::to_value(&last_events).unwrap_or(Value::Null);
     for (path, want) in &case.expect {
-        let got = match path.strip_prefix("character.") {
-            Some(p) => lookup(&character, p, want),
-            None => lookup(&doc, path, want),
+        let got = if let Some(p) = path.strip_prefix("character.") {
+            lookup(&character, p, want)
+        } else if path == "events" {
+            Some(&events)
+        } else if let Some(p) = path.strip_prefix("events.") {
+            lookup(&events, p, want)
+        } else {
+            lookup(&doc, path, want)
         };
         match got {
             Some(g) if same(g, want) => {}

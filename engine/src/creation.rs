@@ -60,11 +60,15 @@
 //!  "alignment": "lawful-good", "details": {"backstory": "Raised in a temple."}}
 //! ```
 //!
-//! Not covered: the half-elf's two +1 ability bonuses, the dragonborn's ancestry and the high
-//! elf's cantrip (the stored character has no field derivation reads for them yet), feats in
-//! place of improvements, multiclassing (a new character has one class), and the SRD's free
-//! replacement when two fixed sources grant the same proficiency (no SRD race and background
-//! overlap).
+//! * **Standing choices** (`choices`: the dragonborn's ancestry, the half-elf's two +1 ability
+//!   bonuses, a fighting style…) must be ones the rule files offer the character at its race,
+//!   class and level, with an allowed value (see [`crate::choices`]); any may be left for later.
+//!
+//! Not covered: the high elf's cantrip (the stored character has no field derivation reads for
+//! it yet), feats in place of improvements, multiclassing (a new character has one class), and
+//! the SRD's free replacement when two fixed sources grant the same proficiency (no SRD race and
+//! background overlap). The half-elf's chosen +1s do not yet count towards the 20 cap on scores
+//! after improvements (`asi`); the sheet applies them.
 
 use crate::character::{
     ABILITIES, AbilityIncrease, Character, ClassLevels, CreationRecord, Details, Item,
@@ -152,6 +156,10 @@ pub struct NewCharacter {
     /// Compendium `alignments` slug.
     pub alignment: Option<String>,
     pub details: Details,
+    /// Standing choices of features, stored as the character's `choices`
+    /// (`"draconic-ancestry": "draconic-ancestry-red"`, `"half-elf-ability-bonuses": ["con",
+    /// "wis"]`): each must be one the rule files offer this character (see [`crate::choices`]).
+    pub choices: BTreeMap<String, Value>,
 }
 
 /// One refused choice: the request's JSON path and why.
@@ -299,6 +307,25 @@ pub fn create(
         None => Vec::new(),
     };
 
+    // Standing choices are checked against what the rule files offer the character being built
+    // — its race, subrace, class and level — so they need those to be known, not the rest.
+    if race.is_some() && class.is_some() && !req.choices.is_empty() {
+        let draft = Character {
+            race: req.race.clone(),
+            subrace: req.subrace.clone(),
+            classes: vec![ClassLevels {
+                class: req.class.clone(),
+                level,
+                subclass: req.subclass.clone(),
+                hp_rolls: Vec::new(),
+            }],
+            background: req.background.clone(),
+            choices: req.choices.clone(),
+            ..Character::default()
+        };
+        e.0.extend(crate::choices::check(rules, &draft));
+    }
+
     if !e.0.is_empty() {
         return Err(e.0);
     }
@@ -326,6 +353,7 @@ pub fn create(
         asi: req.asi.clone(),
         alignment: req.alignment.clone(),
         details: req.details.clone(),
+        choices: req.choices.clone(),
         creation: Some(CreationRecord {
             method: choice.method.as_str().to_string(),
             rolls: match choice.method {

@@ -32,7 +32,7 @@
 use crate::character::{ABILITIES, Character};
 use crate::diagnostic::Diagnostic;
 use crate::formula::Formula;
-use crate::records::{Kind, Modifier, Op, Predicate, ResourceDecl};
+use crate::records::{Kind, Modifier, Op, Predicate, Recovery, ResourceDecl};
 use crate::rules::RuleSet;
 use crate::script::{ScriptEngine, engine};
 use crate::sheet::*;
@@ -181,6 +181,12 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
     let mut todo: Vec<String> = c.conditions.clone();
     if c.exhaustion > 0 {
         todo.push("exhaustion".into());
+    }
+    // Conditions an active effect puts on the character while it lasts (its `meta().conditions`).
+    for fx in &c.effects {
+        if let Some(f) = rules.effect(&fx.effect) {
+            todo.extend(f.meta.conditions.iter().cloned());
+        }
     }
     while let Some(x) = todo.first().cloned() {
         todo.remove(0);
@@ -496,6 +502,14 @@ impl HookOutput {
                 Ok(x) => x,
                 Err(()) => continue,
             };
+            for rec in &r.recover {
+                if let Recovery::Partial { amount, .. } = rec
+                    && amount.as_str() != Some("half")
+                {
+                    // Reported here, where the line is known; evaluated with the stat.
+                    let _ = formula_of(amount, f, line, &mut self.diagnostics);
+                }
+            }
             let mut r = r;
             r.line = Some(line);
             if r.name.is_none() {
@@ -1132,6 +1146,43 @@ impl<'a> Ev<'a> {
                     }],
                 ))
             }
+            ["resources", id, "recover", on] => {
+                let Some(res) = self.resources.get(id).copied() else {
+                    return Ok(None);
+                };
+                let Some(amount) = res.r.recover.iter().find_map(|r| match r {
+                    Recovery::Partial { on: o, amount } if o == on => Some(amount),
+                    _ => None,
+                }) else {
+                    return Ok(None);
+                };
+                let v = match amount {
+                    Value::String(s) => {
+                        let src = if s == "half" {
+                            format!("max(1, @resources.{id}.max / 2)")
+                        } else {
+                            s.clone()
+                        };
+                        match Formula::parse(&src) {
+                            Ok(f) => self.eval_formula(&f, None).map_or(0.0, |x| x.num),
+                            Err(_) => 0.0,
+                        }
+                    }
+                    other => other.as_f64().unwrap_or(0.0),
+                };
+                Some((
+                    v,
+                    vec![Contribution {
+                        source: res.pack.clone(),
+                        file: res.file.clone(),
+                        line: res.r.line.unwrap_or(0),
+                        op: "base".into(),
+                        value: num_json(v),
+                        label: format!("{}: regained on {on}", res.r.name.as_deref().unwrap_or(id)),
+                        applied: true,
+                    }],
+                ))
+            }
             _ => None,
         };
         Ok(r)
@@ -1489,6 +1540,29 @@ fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String,
         } else {
             (max.value - spent as i64).max(0)
         };
+        // Partial recoveries: declared on the resource, or added to its stat by another file.
+        let prefix = format!("resources.{}.recover.", r.r.id);
+        let mut rests: Vec<String> =
+            r.r.recover
+                .iter()
+                .filter(|x| matches!(x, Recovery::Partial { .. }))
+                .map(|x| x.on().to_string())
+                .collect();
+        rests.extend(
+            ev.by_target
+                .keys()
+                .filter_map(|t| t.strip_prefix(prefix.as_str()))
+                .map(str::to_string),
+        );
+        rests.sort_unstable();
+        rests.dedup();
+        let recover_amount = rests
+            .into_iter()
+            .map(|on| {
+                let st = ev.stat(&format!("{prefix}{on}"));
+                (on, st)
+            })
+            .collect();
         out.insert(
             r.r.id.clone(),
             Resource {
@@ -1498,7 +1572,14 @@ fn resources_of(c: &Character, col: &Collected, ev: &mut Ev) -> BTreeMap<String,
                 spent,
                 remaining,
                 unlimited: r.r.unlimited,
-                recover: r.r.recover.clone(),
+                recover: r
+                    .r
+                    .recover
+                    .iter()
+                    .filter(|x| matches!(x, Recovery::Full(_)))
+                    .map(|x| x.on().to_string())
+                    .collect(),
+                recover_amount,
                 source: r.feature.clone(),
             },
         );

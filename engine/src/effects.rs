@@ -90,6 +90,13 @@ fn ended_by(fx: &ActiveEffect, event: &str) -> bool {
 /// Applies an event to the character's effects: removes what it ends, counts time down.
 /// Returns the new character and the effects that expired, in their order on the character.
 pub fn advance(character: &Character, event: &str) -> (Character, Vec<ActiveEffect>) {
+    let (next, expired) = advance_why(character, event);
+    (next, expired.into_iter().map(|(fx, _)| fx).collect())
+}
+
+/// [`advance`], with why each effect ended: `duration` when its time ran out, otherwise the
+/// event's name (what `effect_end` triggers read as `ev.reason`).
+pub fn advance_why(character: &Character, event: &str) -> (Character, Vec<(ActiveEffect, String)>) {
     let mut next = character.clone();
     let mut expired = Vec::new();
     let elapsed = match event {
@@ -101,20 +108,19 @@ pub fn advance(character: &Character, event: &str) -> (Character, Vec<ActiveEffe
     next.effects = Vec::with_capacity(character.effects.len());
     for fx in &character.effects {
         let mut fx = fx.clone();
-        let mut ends = ended_by(&fx, event);
+        let mut why = ended_by(&fx, event).then(|| event.to_string());
         if let Some(left) = fx.rounds_left
             && elapsed > 0
         {
             if left <= elapsed {
-                ends = true;
+                why = why.or_else(|| Some("duration".into()));
             } else {
                 fx.rounds_left = Some(left - elapsed);
             }
         }
-        if ends {
-            expired.push(fx);
-        } else {
-            next.effects.push(fx);
+        match why {
+            Some(why) => expired.push((fx, why)),
+            None => next.effects.push(fx),
         }
     }
     (next, expired)
@@ -141,6 +147,7 @@ pub fn instantiate(
         ends_on,
         concentration,
         data,
+        hp: None,
     }
 }
 
@@ -238,6 +245,27 @@ mod tests {
         assert_eq!(gone[0].id, "long");
         assert_eq!(n3.effects.len(), 1);
         assert_eq!(n3.effects[0].id, "forever");
+    }
+
+    #[test]
+    fn reasons_say_whether_time_ran_out_or_an_event_ended_it() {
+        let mut rage = timed(
+            "rage",
+            Duration {
+                rounds: Some(1),
+                ..Default::default()
+            },
+        );
+        rage.ends_on = vec!["unconscious".into()];
+        let c = with(vec![rage]);
+        let (_, gone) = advance_why(&c, "turn_end");
+        assert_eq!(gone[0].1, "duration");
+        let (_, gone) = advance_why(&c, "unconscious");
+        assert_eq!(gone[0].1, "unconscious");
+        // Both at once: the event is the reason.
+        let mut both = c.clone();
+        both.effects[0].ends_on = vec!["turn_end".into()];
+        assert_eq!(advance_why(&both, "turn_end").1[0].1, "turn_end");
     }
 
     #[test]

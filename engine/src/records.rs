@@ -111,13 +111,38 @@ pub struct ResourceDecl {
     /// Number or formula, as a modifier value. Ignored when `unlimited`.
     #[serde(default)]
     pub max: serde_json::Value,
-    /// Rests that restore it fully: `short_rest`, `long_rest`, `dawn`.
+    /// Rests that give uses back: a rest's name (`short_rest`, `long_rest`, `dawn`) restores
+    /// every use; `#{ on, amount }` restores only `amount` (see [`Recovery`]).
     #[serde(default)]
-    pub recover: Vec<String>,
+    pub recover: Vec<Recovery>,
     #[serde(default)]
     pub unlimited: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+}
+
+/// One way a resource comes back. A long rest also counts as a short rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Recovery {
+    /// Every use comes back at this rest.
+    Full(String),
+    /// Some uses come back: `amount` is a number, a formula (`"@classes.wizard.level / 2"`) or
+    /// `"half"` (half the maximum, rounded down, at least 1). It is the base of the stat
+    /// `resources.<id>.recover.<on>`, which other files may modify like any stat.
+    Partial {
+        on: String,
+        amount: serde_json::Value,
+    },
+}
+
+impl Recovery {
+    /// The rest it answers to.
+    pub fn on(&self) -> &str {
+        match self {
+            Recovery::Full(on) | Recovery::Partial { on, .. } => on,
+        }
+    }
 }
 
 /// What `activate` returns: the cost, the effects to apply, and any immediate operations.
@@ -156,6 +181,10 @@ pub struct ApplyEffect {
     pub concentration: bool,
     #[serde(default)]
     pub data: serde_json::Value,
+    /// Hit points of the effect's own (Wild Shape: the beast's): damage goes to them first, and
+    /// when they reach 0 the effect ends and the rest of the damage carries over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp: Option<i64>,
 }
 
 /// Immediate changes a feature makes.
@@ -183,8 +212,35 @@ pub enum Operation {
     RestorePactSlots { amount: u32 },
     /// Restore uses of a resource.
     Restore { resource: String, amount: u32 },
+    /// Spend uses of a resource; refused (`no_uses_left`) when too few remain.
+    Spend {
+        resource: String,
+        #[serde(default = "one")]
+        amount: u32,
+    },
     /// End active effects of this definition id.
     EndEffect { effect: String },
+    /// Put an effect on the character, as an activation's `apply` entry does.
+    ApplyEffect(ApplyEffect),
+    /// Add a condition (its rule file must exist).
+    AddCondition { condition: String },
+    /// Remove a condition if the character has it.
+    RemoveCondition { condition: String },
+    /// Change the exhaustion level by `levels` (negative to remove), kept within 0–6; 6 is death.
+    Exhaustion { levels: i64 },
+    /// A saving throw the engine rolls with the sheet's save for `ability` (its bonus, advantage
+    /// and dice such as Bless's 1d4; an automatic failure fails): at or above `dc` the `success`
+    /// operations run, otherwise the `failure` ones. `label` names it in the log.
+    Save {
+        ability: String,
+        dc: i64,
+        #[serde(default)]
+        success: Vec<Operation>,
+        #[serde(default)]
+        failure: Vec<Operation>,
+        #[serde(default)]
+        label: String,
+    },
     /// Something for the table log (`"takes an extra action"`).
     Note { text: String },
 }
@@ -208,6 +264,15 @@ pub struct ChoiceDecl {
     pub options: Vec<serde_json::Value>,
     #[serde(default = "yes")]
     pub required: bool,
+    /// For standing choices (`character_choices`): absent, the value is one option; set, it is
+    /// a list of up to `count` different options (exactly `count` when `required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// For `use_feature` choices: the value is the slug of a compendium entry of this type
+    /// (`monsters`); the engine refuses any other (`invalid_choice`) and gives the activation
+    /// the entry as `ctx.records.<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compendium: Option<String>,
 }
 
 fn yes() -> bool {
@@ -238,6 +303,10 @@ pub struct Meta {
     pub duration: Option<crate::effects::Duration>,
     #[serde(default)]
     pub concentration: bool,
+    /// Conditions an effect puts on the character while it lasts (Empty Body: `invisible`):
+    /// the sheet lists them and their rule files apply; they end with the effect.
+    #[serde(default)]
+    pub conditions: Vec<String>,
 }
 
 /// Kinds of rule files.

@@ -970,6 +970,106 @@ fn register_api(e: &mut Engine) {
     }
     reg!(
         e,
+        "spend",
+        [
+            "An operation: spend `amount` uses of a resource (a trigger's cost); the reaction is skipped when too few remain."
+        ],
+        ["resource: &str", "amount: i64", "Map"],
+        |r: &str, n: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "spend".into());
+            m.insert("resource".into(), r.into());
+            m.insert("amount".into(), n.max(0).into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "restore",
+        ["An operation: give back up to `amount` spent uses of a resource."],
+        ["resource: &str", "amount: i64", "Map"],
+        |r: &str, n: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "restore".into());
+            m.insert("resource".into(), r.into());
+            m.insert("amount".into(), n.max(0).into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "exhaustion",
+        ["An operation: gain `levels` levels of exhaustion (negative: lose them), within 0 to 6."],
+        ["levels: i64", "Map"],
+        |n: i64| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "exhaustion".into());
+            m.insert("levels".into(), n.into());
+            m
+        }
+    );
+    for (name, doc) in [
+        (
+            "add_condition",
+            "/// An operation: add a condition (its rule file must exist).",
+        ),
+        (
+            "remove_condition",
+            "/// An operation: remove a condition if the character has it.",
+        ),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["condition: &str", "Map"])
+            .register_into_engine(e, move |v: &str| -> Map {
+                let mut m = Map::new();
+                m.insert("op".into(), name.into());
+                m.insert("condition".into(), v.into());
+                m
+            });
+    }
+    reg!(
+        e,
+        "apply_effect",
+        [
+            "An operation: put an effect on the character with a duration map, as an activation's `apply` entry (`ends_on`, `data` may be set on the record)."
+        ],
+        ["effect: &str", "duration: Map", "Map"],
+        |fx: &str, d: Map| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "apply_effect".into());
+            m.insert("effect".into(), fx.into());
+            m.insert("duration".into(), d.into());
+            m
+        }
+    );
+    reg!(
+        e,
+        "save",
+        [
+            "An operation: a saving throw the engine rolls with the sheet's save for `ability` (bonus, advantage, dice); at or above `dc` the `success` operations run, else the `failure` ones. `label` names it in the log."
+        ],
+        [
+            "label: &str",
+            "ability: &str",
+            "dc: i64",
+            "success: Array",
+            "failure: Array",
+            "Map"
+        ],
+        |label: &str, ability: &str, dc: i64, success: Array, failure: Array| -> Map {
+            let mut m = Map::new();
+            m.insert("op".into(), "save".into());
+            m.insert("label".into(), label.into());
+            m.insert("ability".into(), ability.into());
+            m.insert("dc".into(), dc.into());
+            m.insert("success".into(), success.into());
+            m.insert("failure".into(), failure.into());
+            m
+        }
+    );
+    reg!(
+        e,
         "restore_slots",
         ["An operation: restore spent spell slots of the listed levels."],
         ["levels: Array", "Map"],
@@ -1102,12 +1202,22 @@ const HOOKS: &[(&str, &str, &str)] = &[
     (
         "choices",
         "(sheet)",
-        "[#{ id, prompt, options, required }]: what `use_feature` must be given",
+        "[#{ id, prompt, options, required, compendium }]: what `use_feature` must be given (`compendium`: the value names an entry of that type, given to `activate` as `ctx.records.<id>`)",
+    ),
+    (
+        "character_choices",
+        "(sheet)",
+        "[#{ id, prompt, options, count }]: standing choices stored in the character's `choices` (checked at creation)",
+    ),
+    (
+        "on_event",
+        "(sheet, fx, ev)",
+        "[operation records]: the reaction to an event (`ev.kind`: turn_start, turn_end, effect_end, damage_taken, drop_to_zero, rest); `fx` is the effect instance in effect files, `()` elsewhere",
     ),
     (
         "activate",
         "(sheet, ctx)",
-        "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices",
+        "#{ cost: [...], apply: [...], ops: [...] } or refuse(code, message); ctx.choices holds the player's choices, ctx.records the compendium entries they name",
     ),
 ];
 
@@ -1123,6 +1233,7 @@ pub fn rules_api_reference() -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "ops": Op::ALL.map(Op::as_str),
         "events": crate::effects::EVENTS,
+        "trigger_events": crate::triggers::TRIGGER_EVENTS,
         "limits": {
             "operations": MAX_OPERATIONS,
             "call_levels": MAX_CALL_LEVELS,

@@ -166,7 +166,12 @@ pub struct Resource {
     pub spent: u32,
     pub remaining: i64,
     pub unlimited: bool,
+    /// Rests that give every use back.
     pub recover: Vec<String>,
+    /// Rests that give some uses back, and how many (`short_rest` → 4 for Sorcerous
+    /// Restoration's sorcery points), explained.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recover_amount: BTreeMap<String, Stat>,
     pub source: String,
 }
 

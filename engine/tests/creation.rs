@@ -1031,3 +1031,118 @@ fn prepared_casters_keep_levelled_spells_in_prepared_and_warlocks_use_pact_slots
     );
     assert_eq!(errs.len(), 1, "{errs:#?}");
 }
+
+fn choices(pairs: &[(&str, serde_json::Value)]) -> BTreeMap<String, serde_json::Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn standing_choices_are_stored_and_shape_the_sheet() {
+    use serde_json::json;
+    let rules = rules();
+    // A fighter's style at creation: Defense, +1 AC in chain mail with a shield (18 → 19).
+    let mut req = fighter();
+    req.choices = choices(&[(
+        "fighter-fighting-style",
+        json!("fighter-fighting-style-defense"),
+    )]);
+    let c = create(&rules, &req, None).unwrap();
+    assert_eq!(c.choices, req.choices);
+    assert_eq!(derive::derive(&rules, &c).ac.value, 19);
+
+    // A half-elf's two +1s: Con 14 → 15, Wis 12 → 13 (Cha 10 → 12 is the race's own +2).
+    let mut he = fighter();
+    he.race = "half-elf".into();
+    he.languages = strings(&["dwarvish", "giant", "orc"]);
+    he.proficiencies = strings(&[
+        "skill-athletics",
+        "skill-perception",
+        "skill-stealth",
+        "skill-arcana",
+    ]);
+    he.choices = choices(&[("half-elf-ability-bonuses", json!(["con", "wis"]))]);
+    let c = create(&rules, &he, None).unwrap_or_else(|e| panic!("{e:#?}"));
+    let sheet = derive::derive(&rules, &c);
+    assert_eq!(sheet.abilities["con"].score.value, 15);
+    assert_eq!(sheet.abilities["wis"].score.value, 13);
+    assert_eq!(sheet.abilities["cha"].score.value, 12);
+
+    // A dragonborn's ancestry: red, so resistance to fire.
+    let mut db = fighter();
+    db.race = "dragonborn".into();
+    db.languages = strings(&["dwarvish", "giant"]);
+    db.choices = choices(&[("draconic-ancestry", json!("draconic-ancestry-red"))]);
+    let c = create(&rules, &db, None).unwrap_or_else(|e| panic!("{e:#?}"));
+    let sheet = derive::derive(&rules, &c);
+    assert!(sheet.defenses.resistances.iter().any(|r| r.value == "fire"));
+}
+
+#[test]
+fn standing_choice_errors_name_the_choice_and_its_options() {
+    use serde_json::json;
+    let mut req = fighter();
+    req.choices = choices(&[
+        ("fighter-fighting-style", json!("fighting-style-defense")),
+        ("draconic-ancestry", json!("draconic-ancestry-red")),
+    ]);
+    let errs = errors(&req);
+    assert_eq!(
+        message(&errs, "choices.fighter-fighting-style"),
+        "\"fighting-style-defense\" is not an option; choose one of: fighter-fighting-style-archery, \
+         fighter-fighting-style-defense, fighter-fighting-style-dueling, \
+         fighter-fighting-style-great-weapon-fighting, fighter-fighting-style-protection, \
+         fighter-fighting-style-two-weapon-fighting"
+    );
+    // A human has no draconic ancestry to choose.
+    assert_eq!(
+        message(&errs, "choices.draconic-ancestry"),
+        "no rule file offers a choice \"draconic-ancestry\" to this character; its choices are: \
+         fighter-fighting-style"
+    );
+
+    // Half-elf: exactly two different abilities, Charisma not among the options.
+    let mut he = fighter();
+    he.race = "half-elf".into();
+    for (value, want) in [
+        (
+            json!(["con"]),
+            "expected a list of exactly 2 different options of: str, dex, con, int, wis; got 1",
+        ),
+        (
+            json!(["con", "con"]),
+            "\"con\" is chosen twice; expected a list of exactly 2 different options of: str, dex, con, int, wis",
+        ),
+        (
+            json!(["con", "cha"]),
+            "\"cha\" is not an option; expected a list of exactly 2 different options of: str, dex, con, int, wis",
+        ),
+    ] {
+        he.choices = choices(&[("half-elf-ability-bonuses", value)]);
+        assert_eq!(
+            message(&errors(&he), "choices.half-elf-ability-bonuses"),
+            want
+        );
+    }
+
+    // A fighter 9 has no second style yet; at 10 (Champion) it is offered.
+    let mut champ = fighter();
+    champ.level = 9;
+    champ.subclass = Some("champion".into());
+    champ.choices = choices(&[(
+        "additional-fighting-style",
+        json!("fighter-fighting-style-archery"),
+    )]);
+    assert!(
+        message(&errors(&champ), "choices.additional-fighting-style")
+            .starts_with("no rule file offers")
+    );
+    champ.level = 10;
+    let errs = create(&rules(), &champ, None).err().unwrap_or_default();
+    assert!(
+        errs.iter().all(|f| !f.field.starts_with("choices")),
+        "{errs:#?}"
+    );
+}

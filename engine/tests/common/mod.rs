@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 /// The SRD tables the engine reads (creation also checks languages, spells, alignments and
-/// equipment categories).
-const TABLES: [&str; 17] = [
+/// equipment categories; Wild Shape reads monsters).
+const TABLES: [&str; 18] = [
     "classes",
     "subclasses",
     "levels",
@@ -28,6 +28,7 @@ const TABLES: [&str; 17] = [
     "spells",
     "alignments",
     "ability_scores",
+    "monsters",
 ];
 
 pub fn repo() -> PathBuf {
