@@ -33,7 +33,7 @@ test('feature descriptions, the inventory picker with attunement, the effects pi
 	await page.getByRole('option', { name: /Ring of Protection/ }).waitFor();
 	await box.press('ArrowDown');
 	await box.press('ArrowUp');
-	const highlighted = await page.getByRole('option', { selected: true }).textContent();
+	const highlighted = await page.getByRole('listbox', { name: 'Items found' }).getByRole('option', { selected: true }).textContent();
 	if (/Ring of Protection/.test(highlighted)) await box.press('Enter');
 	else await page.getByRole('option', { name: /Ring of Protection/ }).click();
 	const ring = page.getByTestId('item-ring-of-protection');
@@ -114,5 +114,9 @@ test('a revoked token stops the live connection and sends the player to sign in'
 	await page.waitForURL((u) => u.pathname === `/campaigns/${campaign.id}`);
 	await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
 	assert.equal(await page.getByTestId('session-ended').count(), 0);
-	assert.deepEqual(page.jsErrors, []);
+	// The browser itself logs the refused upgrade; nothing else may fail.
+	assert.deepEqual(
+		page.jsErrors.filter((e) => !/^WebSocket connection to .* failed: HTTP Authentication failed/.test(e)),
+		[]
+	);
 });
