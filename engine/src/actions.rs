@@ -1268,10 +1268,10 @@ pub fn short_rest(
 
 /// A long rest (SRD: Resting): all HP back, temporary HP gone, half the total hit dice back
 /// (at least one), spell slots and short/long-rest resources back, exhaustion down by one,
-/// eight hours pass, then `rest` triggers fire with `ev.rest = "long"`. Triggered rolls use
-/// seed 0; [`apply`] with [`Action::LongRest`] takes the caller's seed.
-pub fn long_rest(rules: &RuleSet, c: &Character) -> Outcome {
-    let mut w = Work::new(rules, c, 0);
+/// eight hours pass, then `rest` triggers fire with `ev.rest = "long"`. `seed` seeds the
+/// triggers' rolls.
+pub fn long_rest(rules: &RuleSet, c: &Character, seed: u64) -> Outcome {
+    let mut w = Work::new(rules, c, seed);
     w.long_rest();
     w.finish()
 }
@@ -1291,11 +1291,6 @@ pub fn damage(
     let mut w = Work::new(rules, c, seed);
     w.damage(amount, damage_type);
     w.finish()
-}
-
-/// [`damage`] with seed 0 for the triggers' rolls: kept for callers without a seed.
-pub fn apply_damage(rules: &RuleSet, c: &Character, amount: i64, damage_type: &str) -> Outcome {
-    damage(rules, c, amount, damage_type, 0)
 }
 
 /// Heals; from 0 HP it also wakes the character and clears death saves.

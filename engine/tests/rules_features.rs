@@ -238,7 +238,7 @@ fn damage_with_resistance_temp_hp_and_death_saves() {
         .unwrap()
         .character;
     c.hp.temp = 3;
-    let out = actions::apply_damage(&rules, &c, 11, "piercing");
+    let out = actions::damage(&rules, &c, 11, "piercing", 0);
     // 11 halved to 5; 3 absorbed by temporary HP; 2 taken.
     assert_eq!(out.character.hp.temp, 0);
     assert_eq!(out.character.hp.damage, 2);
@@ -246,14 +246,14 @@ fn damage_with_resistance_temp_hp_and_death_saves() {
         matches!(&out.events[0], Event::Damaged { taken: 5, note: Some(n), .. } if n == "resistant")
     );
     // Down to 0 HP, then hit again: a failed death save.
-    let down = actions::apply_damage(&rules, &out.character, 15, "fire").character;
+    let down = actions::damage(&rules, &out.character, 15, "fire", 0).character;
     assert!(
         !down.death_saves.dead,
         "15 - 10 left is below the maximum: no instant death"
     );
     assert!(down.conditions.contains(&"unconscious".to_string()));
     assert!(down.effects.is_empty(), "rage ends when unconscious");
-    let hit = actions::apply_damage(&rules, &down, 1, "fire").character;
+    let hit = actions::damage(&rules, &down, 1, "fire", 0).character;
     assert_eq!(hit.death_saves.failures, 1);
     let healed = actions::heal(&hit, 4).unwrap().character;
     assert!(healed.conditions.is_empty());
@@ -280,7 +280,7 @@ fn rests_recover_the_right_things() {
         short.character.exhaustion, 1,
         "a short rest does not remove exhaustion"
     );
-    let long = actions::long_rest(&rules, &short.character);
+    let long = actions::long_rest(&rules, &short.character, 0);
     assert_eq!(long.character.hp.damage, 0);
     assert!(long.character.hit_dice_spent.is_empty());
     assert_eq!(long.character.exhaustion, 0);

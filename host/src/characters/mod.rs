@@ -397,6 +397,31 @@ pub fn checked_record(rules: &RuleSet, doc: Value) -> Result<Character, ApiError
     }
 }
 
+/// Standing choices in `next` that differ from `before` and that the rule files do not offer
+/// (a typo, an option that does not exist). Choices left as they were are not re-judged: a
+/// character may keep a choice for a feature it has not reached yet.
+pub fn changed_choices(
+    rules: &RuleSet,
+    before: &Character,
+    next: &Character,
+) -> Result<(), ApiError> {
+    if next.choices == before.choices {
+        return Ok(());
+    }
+    let mut fields = FieldErrors::new();
+    for e in grimoire_engine::choices::check(rules, next) {
+        let id = e.field.strip_prefix("choices.").unwrap_or(&e.field);
+        if next.choices.get(id) != before.choices.get(id) {
+            fields.entry(e.field).or_default().push(e.message);
+        }
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(fields))
+    }
+}
+
 /// The path of the first key in `doc` that the record does not keep (`null` counts as absent).
 fn first_unknown(doc: &Value, canonical: &Value, at: &str) -> Option<String> {
     let join = |k: &str| {

@@ -7,6 +7,7 @@
 use axum::extract::State;
 use grimoire_engine::creation::NewCharacter;
 use grimoire_engine::derive::derive;
+use grimoire_engine::records::ChoiceDecl;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -31,6 +32,10 @@ pub struct Preview {
     /// The sheet derived from it (SRD rules; a campaign's packs apply once it joins one).
     #[schema(value_type = Object)]
     pub sheet: serde_json::Value,
+    /// The standing choices the rules offer this character (`[{id, prompt, options, count,
+    /// required}]`): what the wizard asks, sent back as `choices` in the body.
+    #[schema(value_type = Vec<Object>)]
+    pub choices: Vec<ChoiceDecl>,
 }
 
 /// Check a new character's choices and derive its sheet without saving anything.
@@ -47,7 +52,9 @@ async fn preview(
     let (character, _) = chars::new_character(&state, auth.user.id, &req).await?;
     let (rules, _) = chars::ruleset(&state, &[SRD_SOURCE.to_string()])?;
     let sheet = derive(&rules, &character);
+    let (choices, _) = grimoire_engine::choices::declared(&rules, &character);
     Ok(Data(Preview {
+        choices,
         character: serde_json::to_value(&character).map_err(anyhow::Error::from)?,
         sheet: serde_json::to_value(&sheet).map_err(anyhow::Error::from)?,
     }))

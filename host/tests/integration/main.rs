@@ -20,3 +20,4 @@ mod live;
 mod openapi;
 mod rules;
 mod store;
+mod triggers;

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use grimoire_engine::actions::Event;
 use grimoire_engine::creation::{self, AbilityRoll, NewCharacter};
+use grimoire_engine::records::ChoiceDecl;
 use grimoire_engine::rules::RuleSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(roll_abilities))
         .routes(routes!(show, patch, remove))
+        .routes(routes!(choices))
         .merge(transfer::router())
         .merge(table::router())
         .merge(rolls::router())
@@ -282,7 +284,9 @@ async fn roll_abilities(
 /// Body: `name`, `race`, `subrace`, `class`, `subclass`, `level` (default 1), `background`,
 /// `abilities` (`{"method": "standard_array" | "point_buy" | "rolled", "scores": {"str": 15, …},
 /// "roll_id": …}`), `proficiencies`, `languages`, `equipment`, `spells`, `asi`, `alignment`,
-/// `details`. Every invalid choice is reported in `details.fields`, by its path in the body.
+/// `details`, and `choices`: the standing choices the rules offer (`{"draconic-ancestry":
+/// "draconic-ancestry-red", "half-elf-ability-bonuses": ["dex", "con"]}`; the preview lists
+/// them). Every invalid choice is reported in `details.fields`, by its path in the body.
 #[utoipa::path(post, path = "/api/v1/characters", tag = "characters", security(("bearer" = [])),
     request_body(content = Object, description = "The player's choices (see the operation's description)"),
     responses((status = 201, description = "The character and its sheet", body = inline(super::envelope::Envelope<CharacterView>)),
@@ -328,6 +332,39 @@ async fn show(
     let row = chars::load(&state, auth.user.id, id, Access::Read).await?;
     let version = row.version;
     Ok(tagged(version, StatusCode::OK, view(&state, row).await?))
+}
+
+/// The standing choices the rules offer a character, and those it has made.
+#[derive(Serialize, ToSchema)]
+pub struct Choices {
+    /// What the character's rule files offer: `[{id, prompt, options, count, required}]`; a
+    /// value is one of `options`, or with `count` a list of different options.
+    #[schema(value_type = Vec<Object>)]
+    pub declared: Vec<ChoiceDecl>,
+    /// The choices stored on the character (changed with `PATCH {"choices": {…}}`).
+    #[schema(value_type = Object)]
+    pub values: std::collections::BTreeMap<String, Value>,
+}
+
+/// The standing choices a character can make (a dragonborn's ancestry, a fighting style…).
+#[utoipa::path(get, path = "/api/v1/characters/{id}/choices", tag = "characters", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "Declared choices and the stored values", body = inline(super::envelope::Envelope<Choices>)),
+              (status = 404, description = "No such character, or not yours to see", body = Failure)))]
+async fn choices(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Data<Choices>, ApiError> {
+    let row = chars::load(&state, auth.user.id, id, Access::Read).await?;
+    let packs = chars::packs_for(&state, &row).await?;
+    let (rules, _) = chars::ruleset(&state, &packs)?;
+    let character = chars::parse(&row)?;
+    let (declared, _) = grimoire_engine::choices::declared(&rules, &character);
+    Ok(Data(Choices {
+        declared,
+        values: character.choices,
+    }))
 }
 
 /// Change the stored character with a JSON merge patch (RFC 7396).
@@ -381,6 +418,7 @@ async fn patch(
         let mut doc = serde_json::to_value(c).map_err(anyhow::Error::from)?;
         grimoire_engine::compendium::merge_patch(&mut doc, &patch);
         let next = chars::checked_record(rules, doc)?;
+        chars::changed_choices(rules, c, &next)?;
         Ok(Applied {
             character: next,
             events: Vec::new(),

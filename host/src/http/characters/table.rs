@@ -29,6 +29,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(use_feature))
         .routes(routes!(rest))
+        .routes(routes!(turn))
         .routes(routes!(slots))
         .routes(routes!(add_effect))
         .routes(routes!(remove_effect))
@@ -177,8 +178,47 @@ async fn rest(
             RestKind::Short => {
                 engine_result(actions::short_rest(rules, c, &req.hit_dice, rand::random()))
             }
-            RestKind::Long => Ok(outcome(actions::long_rest(rules, c))),
+            RestKind::Long => Ok(outcome(actions::long_rest(rules, c, rand::random()))),
         }
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum TurnPhase {
+    Start,
+    End,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TurnRequest {
+    /// `start` or `end` of the character's own turn.
+    pub phase: TurnPhase,
+}
+
+/// The start or end of the character's turn: what happens then (Survivor's healing, a rage's
+/// rounds, effects that last until the start of the next turn) fires, then time moves on.
+/// `events` say what the rules did (`triggered`, then what that rule did).
+#[utoipa::path(post, path = "/api/v1/characters/{id}/turn", tag = "characters", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = TurnRequest,
+    responses((status = 200, description = "The turn's events applied", body = inline(crate::http::envelope::Envelope<ActionResult>)),
+              (status = 409, description = "`CHARACTER_DEAD`: a dead character has no turns", body = Failure)))]
+async fn turn(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<TurnRequest>,
+) -> Result<Response, ApiError> {
+    let event = match req.phase {
+        TurnPhase::Start => "turn_start",
+        TurnPhase::End => "turn_end",
+    };
+    act(&state, &auth, id, &headers, move |rules, c| {
+        engine_result(actions::turn(rules, c, event, rand::random()))
     })
     .await
 }
@@ -286,8 +326,8 @@ async fn remove_effect(
     Path((id, effect)): Path<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    act(&state, &auth, id, &headers, move |_, c| {
-        engine_result(actions::remove_effect(c, &effect))
+    act(&state, &auth, id, &headers, move |rules, c| {
+        engine_result(actions::end_effect(rules, c, &effect, rand::random()))
     })
     .await
 }
@@ -410,11 +450,12 @@ async fn damage(
         ));
     }
     act(&state, &auth, id, &headers, move |rules, c| {
-        Ok(outcome(actions::apply_damage(
+        Ok(outcome(actions::damage(
             rules,
             c,
             req.amount,
             &req.damage_type,
+            rand::random(),
         )))
     })
     .await
