@@ -172,3 +172,19 @@ export function toRequest(d: Draft, extraEquipment: string[], caster: { known: b
 	}
 	return body;
 }
+
+/** Picks that fill every group (`choose` each), keeping the player's where they fit: for asking
+ * the API about a draft whose later steps are not done yet (the wizard's probe for standing
+ * choices needs a body that passes). What the character has from elsewhere is not picked. */
+export function fillPicks(groups: { key: string; choose: number; options: { index: string }[] }[], fixed: Map<string, string>, current: Record<string, string[]>): string[] {
+	const taken = new Set<string>();
+	for (const g of groups) {
+		const mine = (current[g.key] ?? []).filter((p) => g.options.some((o) => o.index === p) && !fixed.has(p) && !taken.has(p)).slice(0, g.choose);
+		for (const o of g.options) {
+			if (mine.length >= g.choose) break;
+			if (!fixed.has(o.index) && !taken.has(o.index) && !mine.includes(o.index)) mine.push(o.index);
+		}
+		mine.forEach((p) => taken.add(p));
+	}
+	return [...taken];
+}
