@@ -94,10 +94,10 @@ describe('attack lines', () => {
 		expect(critText({})).toBe('');
 	});
 	it('name the kind of line', () => {
-		expect(lineKind('handaxe-thrown', { hands: 1 })).toBe('thrown');
-		expect(lineKind('longsword-two-handed', { hands: 2 })).toBe('two-handed');
+		expect(lineKind('handaxe-thrown', { weapon: 'handaxe' })).toBe('thrown');
+		expect(lineKind('longsword-two-handed', { weapon: 'longsword' })).toBe('two-handed');
 		expect(lineKind('unarmed-strike', { weapon: 'unarmed-strike' })).toBe('unarmed');
-		expect(lineKind('longsword', { hands: 1 })).toBe('');
+		expect(lineKind('crossbow-light', { weapon: 'crossbow-light' })).toBe('');
 	});
 });
 

@@ -20,11 +20,12 @@ export function critText(a: Pick<Attack, 'crit_range'>): string {
 	return `crit ${v}–20`;
 }
 
-/** The kind of line: "thrown", "two-handed", "unarmed" or ''. */
-export function lineKind(id: string, a: Pick<Attack, 'hands' | 'weapon'>): string {
+/** The kind of an extra line: "thrown", "two-handed" (a versatile weapon in both hands),
+ * "unarmed" or '' for a weapon's own line (whose properties already say two-handed). */
+export function lineKind(id: string, a: Pick<Attack, 'weapon'>): string {
 	if (id.endsWith('-thrown')) return 'thrown';
 	if (id === 'unarmed-strike' || a.weapon === 'unarmed-strike') return 'unarmed';
-	if (id.endsWith('-two-handed') || (a.hands ?? 0) >= 2) return 'two-handed';
+	if (id.endsWith('-two-handed')) return 'two-handed';
 	return '';
 }
 
