@@ -40,11 +40,18 @@ export function paragraphs(e: Pick<Entry, 'content'>): string[] {
 	return [];
 }
 
-/** The best hit for a feature's name: the same name, else a name that starts with it ("Extra
- * Attack" → "Extra Attack (2)"). */
+/** A name without its trailing parenthesis, lower case: "Indomitable (2 uses)" → "indomitable". */
+function base(name: string): string {
+	return name.trim().toLowerCase().replace(/\s*\(.*\)$/, '');
+}
+
+/** The best hit for a feature's name: the same name, else the same name but for a parenthesis
+ * ("Indomitable" → "Indomitable (1 use)", not "Indomitable Might"), else a name that starts
+ * with it. */
 export function bestHit<T extends { name: string }>(name: string, hits: T[]): T | undefined {
-	const n = name.trim().toLowerCase().replace(/\s*\(.*\)$/, '');
-	return hits.find((h) => h.name.toLowerCase() === name.trim().toLowerCase()) ?? hits.find((h) => h.name.toLowerCase() === n) ?? hits.find((h) => h.name.toLowerCase().startsWith(n));
+	const full = name.trim().toLowerCase();
+	const n = base(name);
+	return hits.find((h) => h.name.toLowerCase() === full) ?? hits.find((h) => base(h.name) === n) ?? hits.find((h) => h.name.toLowerCase().startsWith(n));
 }
 
 const found = new Map<string, Promise<FeatureText | null>>();

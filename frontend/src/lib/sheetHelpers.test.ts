@@ -22,6 +22,7 @@ describe('feature descriptions', () => {
 		expect(bestHit('Action Surge', [{ name: 'Action Surge (1 use)' }])).toEqual({ name: 'Action Surge (1 use)' });
 		expect(bestHit('Extra Attack (Fighter)', [{ name: 'Extra Attack' }])).toEqual({ name: 'Extra Attack' });
 		expect(bestHit('Rage', [{ name: 'Frenzy' }])).toBeUndefined();
+		expect(bestHit('Indomitable', [{ name: 'Indomitable Might' }, { name: 'Indomitable (1 use)' }])).toEqual({ name: 'Indomitable (1 use)' });
 	});
 	it('read a description given as a list or a string', () => {
 		expect(paragraphs({ content: { desc: ['One.', '', 'Two.'] } })).toEqual(['One.', 'Two.']);
