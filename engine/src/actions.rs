@@ -18,9 +18,9 @@ use crate::character::{Character, ClassLevels};
 use crate::derive;
 use crate::diagnostic::Diagnostic;
 use crate::effects::{self, Duration};
+use crate::hooks::{self, Arg};
 use crate::records::{Activation, ApplyEffect, ChoiceDecl, Operation};
 use crate::rules::RuleSet;
-use crate::script::{ScriptEngine, engine};
 use crate::sheet::Resource;
 use crate::sheet::Sheet;
 use serde::{Deserialize, Serialize};
@@ -1074,24 +1074,23 @@ pub fn use_feature(
             feature: feature.into(),
         });
     }
-    if !file.script.has("activate") {
+    if !file.code.has("activate") {
         return Err(Refusal::NotActivatable {
             feature: feature.into(),
         });
     }
-    // The view as a script value was built once with the hook outputs and is shared.
-    let view = col.view_dyn().clone();
+    // The view's script and plugin forms are built once with the hook outputs and shared.
+    let view = ("sheet", Arg::View(&col.view));
     // Compendium entries the choices name (`compendium` in a choice), for `ctx.records`.
     let mut records = Map::new();
-    if file.script.has("choices") {
-        let raw = engine()
-            .call(&file.script, "choices", vec![view.clone()])
+    if file.code.has("choices") {
+        let raw = hooks::call_json(&file.code, "choices", std::slice::from_ref(&view))
             .map_err(|d| Refusal::Script(Box::new(d)))?;
         let decls: Vec<ChoiceDecl> = serde_json::from_value(raw).map_err(|e| {
             Refusal::Script(Box::new(Diagnostic::new(
-                &file.script.pack,
-                &file.script.file,
-                file.script.hook_line("choices"),
+                file.code.pack(),
+                file.code.file(),
+                file.code.hook_line("choices"),
                 1,
                 format!("choices record: {e}"),
             )))
@@ -1137,18 +1136,13 @@ pub fn use_feature(
             "max": r.max.value, "remaining": if r.unlimited { -1 } else { r.remaining }, "unlimited": r.unlimited,
         }))).collect::<Map<String, Value>>(),
     });
-    let raw = engine()
-        .call(
-            &file.script,
-            "activate",
-            vec![view, ScriptEngine::to_dynamic(&ctx)],
-        )
+    let raw = hooks::call_json(&file.code, "activate", &[view, ("ctx", Arg::Data(&ctx))])
         .map_err(|d| Refusal::Script(Box::new(d)))?;
     let act: Activation = serde_json::from_value(raw).map_err(|e| {
         Refusal::Script(Box::new(Diagnostic::new(
-            &file.script.pack,
-            &file.script.file,
-            file.script.hook_line("activate"),
+            file.code.pack(),
+            file.code.file(),
+            file.code.hook_line("activate"),
             1,
             format!("activation record: {e}"),
         )))

@@ -19,9 +19,9 @@
 use crate::character::Character;
 use crate::creation::FieldError;
 use crate::derive;
+use crate::hooks::{self, Arg};
 use crate::records::ChoiceDecl;
 use crate::rules::RuleSet;
-use crate::script::engine;
 use serde_json::Value;
 
 /// The standing choices the rule files offer this character, with the files that failed to say.
@@ -31,25 +31,28 @@ pub fn declared(rules: &RuleSet, c: &Character) -> (Vec<ChoiceDecl>, Vec<FieldEr
     let mut failed = Vec::new();
     for &i in rules.core.iter().chain(&col.features) {
         let f = rules.file(i);
-        if !f.script.has("character_choices") {
+        if !f.code.has("character_choices") {
             continue;
         }
-        let got = engine()
-            .call(&f.script, "character_choices", vec![col.view_dyn().clone()])
-            .map_err(|d| d.to_string())
-            .and_then(|raw| {
-                match raw {
-                    Value::Null => Ok(Vec::new()),
-                    Value::Array(_) => serde_json::from_value::<Vec<ChoiceDecl>>(raw),
-                    one => serde_json::from_value::<ChoiceDecl>(one).map(|d| vec![d]),
-                }
-                .map_err(|e| format!("{}: choice record: {e}", f.script.file))
-            });
+        let got = hooks::call_json(
+            &f.code,
+            "character_choices",
+            &[("sheet", Arg::View(&col.view))],
+        )
+        .map_err(|d| d.to_string())
+        .and_then(|raw| {
+            match raw {
+                Value::Null => Ok(Vec::new()),
+                Value::Array(_) => serde_json::from_value::<Vec<ChoiceDecl>>(raw),
+                one => serde_json::from_value::<ChoiceDecl>(one).map(|d| vec![d]),
+            }
+            .map_err(|e| format!("{}: choice record: {e}", f.code.file()))
+        });
         match got {
             Ok(d) => decls.extend(d),
             Err(message) => failed.push(FieldError {
                 field: "choices".into(),
-                message: format!("the rule file {} failed: {message}", f.script.file),
+                message: format!("the rule file {} failed: {message}", f.code.file()),
             }),
         }
     }

@@ -8,7 +8,8 @@
 //!
 //!    Hooks are pure, so their outputs are cached by the rule set at two levels: per character
 //!    state (the whole of step 1, and from its second derivation the sheet itself) and per rule
-//!    file, keyed by the view fields its source reads (see [`crate::script::Script::view_reads`])
+//!    file, keyed by the view fields its source reads (see [`crate::script::Script::view_reads`];
+//!    a plugin's by the whole view)
 //!    — so a state never seen before (damage taken, another name) runs only the hooks whose
 //!    inputs changed. The cached view is read-only to scripts, so no hook sees another's writes.
 //! 2. **Evaluate lazily.** Each stat (`abilities.dex.mod`, `ac`, `skills.stealth`…) is computed
@@ -32,10 +33,11 @@
 use crate::character::{ABILITIES, Character};
 use crate::diagnostic::Diagnostic;
 use crate::formula::Formula;
+use crate::hooks::{self, Arg, Returned};
 use crate::records::{Kind, Modifier, Op, Predicate, Recovery, ResourceDecl};
 use crate::rules::RuleSet;
-use crate::script::{ScriptEngine, engine};
 use crate::sheet::*;
+use crate::view::SharedView;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -71,11 +73,13 @@ pub(crate) struct HookOutput {
 }
 
 impl HookOutput {
-    fn timed_out(&self) -> bool {
+    /// Whether a hook failed for a reason that depends on the machine's load rather than on its
+    /// inputs (the wall-clock backstop; a full plugin instance pool), so must not be cached.
+    fn transient(&self) -> bool {
         self.diagnostics.iter().any(|d| {
             d.limit
                 .as_deref()
-                .is_some_and(|l| l.starts_with("wall-clock"))
+                .is_some_and(|l| l.starts_with("wall-clock") || l.starts_with("concurrent"))
         })
     }
 }
@@ -85,10 +89,9 @@ impl HookOutput {
 /// set, so the whole is cached per rule set.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    pub view: Value,
-    /// The view as a script value, built when first needed (a hook that is not cached, or
-    /// `use_feature`'s `choices` and `activate`) and then shared.
-    view_dyn: OnceLock<rhai::Dynamic>,
+    /// The view, with its script and plugin forms built when first needed (a hook that is not
+    /// cached, or `use_feature`'s `choices` and `activate`) and then shared.
+    pub view: SharedView,
     /// Each applicable file's hook outputs, in call order.
     pub outputs: Vec<Arc<HookOutput>>,
     /// Applicable feature files (rule set indices).
@@ -100,13 +103,6 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// The view as a script value: shared, so that passing it to each hook is a reference
-    /// count, not a deep copy; and read-only, so that no hook can change what the next one (or
-    /// a later `use_feature`) reads.
-    pub(crate) fn view_dyn(&self) -> &rhai::Dynamic {
-        self.view_dyn.get_or_init(|| script_view(&self.view))
-    }
-
     /// Every modifier, in file order.
     pub(crate) fn mods(&self) -> impl Iterator<Item = &SMod> {
         self.outputs.iter().flat_map(|o| o.mods.iter())
@@ -120,12 +116,6 @@ impl Prepared {
     fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
         self.outputs.iter().flat_map(|o| o.diagnostics.iter())
     }
-}
-
-fn script_view(view: &Value) -> rhai::Dynamic {
-    ScriptEngine::to_dynamic(view)
-        .into_read_only()
-        .into_shared()
 }
 
 pub(crate) type Collected = Arc<Prepared>;
@@ -205,7 +195,8 @@ fn expand_conditions(rules: &RuleSet, c: &Character) -> Vec<String> {
 /// a pure function of the character, so the result is cached per rule set, keyed by a hash of
 /// the character's view-relevant fields: deriving the same state again (a page reload, a spent
 /// use, a spell slot) skips the view and the scripts. Results that hit the wall-clock backstop
-/// are not cached, as they depend on the machine's load (at either level).
+/// (or found the plugin instance pool full) are not cached, as they depend on the machine's
+/// load (at either level).
 pub(crate) fn collect(rules: &RuleSet, c: &Character) -> Collected {
     collect_state(rules, c).0
 }
@@ -240,9 +231,9 @@ fn collect_state(rules: &RuleSet, c: &Character) -> (Collected, bool) {
         return (hit, true);
     }
     let prepared = Arc::new(prepare(rules, c));
-    let timed_out = prepared.outputs.iter().any(|o| o.timed_out());
+    let transient = prepared.outputs.iter().any(|o| o.transient());
     if let Some(k) = key
-        && !timed_out
+        && !transient
         && let Ok(mut cache) = rules.hook_cache.lock()
     {
         if cache.len() >= HOOK_CACHE_CAP {
@@ -255,13 +246,13 @@ fn collect_state(rules: &RuleSet, c: &Character) -> (Collected, bool) {
 
 fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
     let conditions = expand_conditions(rules, c);
-    let view = crate::view::build(c, &rules.compendium, &conditions);
+    let view = SharedView::new(crate::view::build(c, &rules.compendium, &conditions));
     let mut features = Vec::new();
     // Which files apply, each once, in rule-set order within each kind.
     let mut calls: Vec<(usize, Option<&crate::character::ActiveEffect>)> =
         rules.core.iter().map(|&i| (i, None)).collect();
     let mut seen = HashSet::new();
-    if let Some(feats) = view.get("features").and_then(Value::as_array) {
+    if let Some(feats) = view.value.get("features").and_then(Value::as_array) {
         for slug in feats.iter().filter_map(Value::as_str) {
             for &i in rules.by_feature.get(slug).into_iter().flatten() {
                 if seen.insert(i) {
@@ -287,7 +278,6 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             calls.push((i, Some(fx)));
         }
     }
-    let view_dyn = OnceLock::new();
     // Each file's outputs are looked up by what they depend on: the file, the view fields it
     // reads (all of them if its source lets the view escape) and its effect instance. A state
     // never seen before thus only runs the hooks whose inputs changed.
@@ -297,13 +287,13 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             return h;
         }
         let mut h = DefaultHasher::new();
-        let v = view.get(field);
+        let v = view.value.get(field);
         v.is_some().hash(&mut h);
         if let Some(v) = v {
             hash_json(&mut h, v);
         }
         let h = h.finish();
-        if let Some((k, _)) = view.as_object().and_then(|m| m.get_key_value(field)) {
+        if let Some((k, _)) = view.value.as_object().and_then(|m| m.get_key_value(field)) {
             field_hashes.insert(k.as_str(), h);
         }
         h
@@ -318,9 +308,9 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
         });
         let mut h = DefaultHasher::new();
         i.hash(&mut h);
-        f.script.hash.hash(&mut h);
+        f.code.hash().hash(&mut h);
         let mut ok = true;
-        match f.script.view_reads() {
+        match f.code.view_reads() {
             Some(fields) => {
                 for field in fields {
                     field.hash(&mut h);
@@ -330,7 +320,7 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
             None => {
                 let w = *whole_view.get_or_insert_with(|| {
                     let mut w = DefaultHasher::new();
-                    ok &= hash_json(&mut w, &view);
+                    ok &= hash_json(&mut w, &view.value);
                     w.finish()
                 });
                 w.hash(&mut h);
@@ -344,10 +334,9 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
         let out = match cached {
             Some(out) => out,
             None => {
-                let view_dyn = view_dyn.get_or_init(|| script_view(&view));
-                let out = Arc::new(run_hooks(i, f, view_dyn, fx_arg.as_ref()));
+                let out = Arc::new(run_hooks(i, f, &view, fx_arg.as_ref()));
                 if let Some(k) = key
-                    && !out.timed_out()
+                    && !out.transient()
                     && let Ok(mut cache) = rules.file_cache.lock()
                 {
                     if cache.len() >= FILE_CACHE_CAP {
@@ -362,7 +351,6 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
     }
     Prepared {
         view,
-        view_dyn,
         outputs,
         features,
         conditions,
@@ -370,42 +358,32 @@ fn prepare(rules: &RuleSet, c: &Character) -> Prepared {
     }
 }
 
-/// Runs one file's `modifiers` and `resources` hooks.
+/// Runs one file's `modifiers` and `resources` hooks (with the effect's instance in effect
+/// files, as their second argument).
 fn run_hooks(
     i: usize,
     f: &crate::pack::RuleFile,
-    view_dyn: &rhai::Dynamic,
+    view: &SharedView,
     fx: Option<&Value>,
 ) -> HookOutput {
     let mut out = HookOutput::default();
-    let mut args = vec![view_dyn.clone()];
+    let mut args = vec![("sheet", Arg::View(view))];
     if let Some(fx) = fx {
-        args.push(ScriptEngine::to_dynamic(fx));
+        args.push(("effect", Arg::Data(fx)));
     }
-    if f.script.has("modifiers") {
-        match engine().call_dynamic(&f.script, "modifiers", args.clone()) {
+    if f.code.has("modifiers") {
+        match hooks::call(&f.code, "modifiers", &args) {
             Ok(v) => out.add_mods(i, f, v),
             Err(d) => out.diagnostics.push(d),
         }
     }
-    if f.script.has("resources") {
-        match engine().call_dynamic(&f.script, "resources", args) {
+    if f.code.has("resources") {
+        match hooks::call(&f.code, "resources", &args) {
             Ok(v) => out.add_resources(f, v),
             Err(d) => out.diagnostics.push(d),
         }
     }
     out
-}
-
-/// A hook's result as a list of records (a single map counts as one, `()` as none).
-fn dyn_list(v: rhai::Dynamic) -> Vec<rhai::Dynamic> {
-    if v.is_unit() {
-        return Vec::new();
-    }
-    if v.is_array() {
-        return v.into_array().unwrap_or_default();
-    }
-    vec![v]
 }
 
 fn as_list(v: Value) -> Vec<Value> {
@@ -427,8 +405,8 @@ fn formula_of(
             Ok(x) => Ok(Some(x)),
             Err(e) => {
                 diags.push(Diagnostic::new(
-                    &f.script.pack,
-                    &f.script.file,
+                    f.code.pack(),
+                    f.code.file(),
                     line,
                     1,
                     format!("formula \"{s}\": {e}"),
@@ -441,20 +419,15 @@ fn formula_of(
 }
 
 impl HookOutput {
-    fn add_mods(&mut self, src: usize, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
-        let hook_line = f.script.hook_line("modifiers");
-        for item in dyn_list(v) {
-            let parsed = if item.is::<Modifier>() {
-                Ok(item.cast::<Modifier>())
-            } else {
-                rhai::serde::from_dynamic::<Modifier>(&item)
-            };
-            let m: Modifier = match parsed {
+    fn add_mods(&mut self, src: usize, f: &crate::pack::RuleFile, v: Returned) {
+        let hook_line = f.code.hook_line("modifiers");
+        for item in v.into_list() {
+            let m: Modifier = match item.record() {
                 Ok(m) => m,
                 Err(e) => {
                     let mut d = Diagnostic::new(
-                        &f.script.pack,
-                        &f.script.file,
+                        f.code.pack(),
+                        f.code.file(),
                         hook_line,
                         1,
                         format!("modifier record: {e}"),
@@ -479,15 +452,15 @@ impl HookOutput {
         }
     }
 
-    fn add_resources(&mut self, f: &crate::pack::RuleFile, v: rhai::Dynamic) {
-        let hook_line = f.script.hook_line("resources");
-        for item in dyn_list(v) {
-            let r: ResourceDecl = match rhai::serde::from_dynamic(&item) {
+    fn add_resources(&mut self, f: &crate::pack::RuleFile, v: Returned) {
+        let hook_line = f.code.hook_line("resources");
+        for item in v.into_list() {
+            let r: ResourceDecl = match item.record() {
                 Ok(r) => r,
                 Err(e) => {
                     let mut d = Diagnostic::new(
-                        &f.script.pack,
-                        &f.script.file,
+                        f.code.pack(),
+                        f.code.file(),
                         hook_line,
                         1,
                         format!("resource record: {e}"),
@@ -517,8 +490,8 @@ impl HookOutput {
             }
             self.resources.push(SRes {
                 r,
-                pack: f.script.pack.clone(),
-                file: f.script.file.clone(),
+                pack: f.code.pack().to_string(),
+                file: f.code.file().to_string(),
                 feature: f.meta.id.clone(),
                 formula,
             });
@@ -597,7 +570,7 @@ impl SMod {
     /// Pack, path and display name of the file that returned this modifier.
     fn origin<'r>(&self, rules: &'r RuleSet) -> (&'r str, &'r str, &'r str) {
         let f = rules.file(self.src);
-        (&f.script.pack, &f.script.file, &f.meta.name)
+        (f.code.pack(), f.code.file(), &f.meta.name)
     }
 }
 
@@ -727,7 +700,7 @@ impl<'a> Ev<'a> {
         casters.sort_unstable();
         Ev {
             rules,
-            view: &col.view,
+            view: &col.view.value,
             mods,
             by_target,
             resources: col.resources().map(|r| (r.r.id.as_str(), r)).collect(),
@@ -1831,6 +1804,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
     for k in &c.classes {
         let die = col
             .view
+            .value
             .pointer(&format!("/classes/{}/hit_die", k.class))
             .and_then(Value::as_i64)
             .unwrap_or(8);
@@ -1893,6 +1867,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
         let attack = ev.roll(&format!("spell.{}.attack", k.class));
         let cantrips = col
             .view
+            .value
             .pointer(&format!("/tables/{}/cantrips_known", k.class))
             .and_then(Value::as_i64)
             .unwrap_or(0);
@@ -1954,8 +1929,8 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
             Feature {
                 id: f.meta.id.clone(),
                 name: f.meta.name.clone(),
-                pack: f.script.pack.clone(),
-                file: f.script.file.clone(),
+                pack: f.code.pack().to_string(),
+                file: f.code.file().to_string(),
                 activation: f.meta.activation.clone(),
                 resources: col
                     .resources()
@@ -1966,7 +1941,7 @@ fn assemble(rules: &RuleSet, c: &Character, col: &Collected, ev: &mut Ev) -> She
             },
         );
     }
-    if let Some(feats) = col.view.get("features").and_then(Value::as_array) {
+    if let Some(feats) = col.view.value.get("features").and_then(Value::as_array) {
         for slug in feats.iter().filter_map(Value::as_str) {
             if rules.by_feature.contains_key(slug) || sheet.features.contains_key(slug) {
                 continue;

@@ -1,8 +1,8 @@
 //! # Grimoire's rules engine
 //!
-//! Everything that decides what happens at the table — dice today; character derivation,
-//! effects and rule packs as they land — lives here as a pure library: data in, data out.
-//! It performs no I/O of its own (no files, network, database or clock), so that
+//! Everything that decides what happens at the table — dice, character derivation, effects,
+//! rule packs of Rhai scripts and WebAssembly plugins — lives here as a pure library: data in,
+//! data out. It performs no I/O of its own (no files, network, database or clock), so that
 //!
 //! * every rule can be tested and benchmarked alone, deterministically (randomness comes in as
 //!   an injected RNG or a seed);
@@ -26,7 +26,9 @@ pub mod derive;
 pub mod diagnostic;
 pub mod effects;
 pub mod formula;
+pub mod hooks;
 pub mod pack;
+pub mod plugin;
 pub mod records;
 pub mod registry;
 pub mod rules;

@@ -5,6 +5,7 @@
 //! ```text
 //! pack.toml            id, name, version, api = 1, dependencies = ["srd"]
 //! **/*.rhai            one rule file per feature, effect, condition or core rule
+//! **/plugin.toml       a WebAssembly plugin: one rule file too (see [`crate::plugin`])
 //! data/*.json          compendium entries: { "<type>": [ { "index": …, … } ] }
 //! data/*.toml          [[entry]] type/record and [[patch]] type/slug/set (merge patches)
 //! tests/*.toml         fixtures: character + actions → expected sheet values
@@ -20,8 +21,10 @@
 #![allow(clippy::result_large_err)]
 
 use crate::diagnostic::Diagnostic;
+use crate::hooks::{self, Code};
+use crate::plugin::Plugin;
 use crate::records::{API_VERSION, Kind, Meta};
-use crate::script::{Script, engine};
+use crate::script::engine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -44,10 +47,10 @@ pub struct Manifest {
     pub description: Option<String>,
 }
 
-/// A compiled rule file with its metadata.
+/// A compiled rule file — a Rhai script or a WebAssembly plugin — with its metadata.
 #[derive(Debug, Clone)]
 pub struct RuleFile {
-    pub script: Script,
+    pub code: Code,
     pub meta: Meta,
 }
 
@@ -169,14 +172,21 @@ pub fn build(sources: &Sources) -> Result<Pack, Vec<Diagnostic>> {
             }
             continue;
         };
-        if path.ends_with(".rhai") {
-            match rule_file(&id, path, text) {
+        let code = if path.ends_with(".rhai") {
+            Some(engine().compile(&id, path, text).map(Code::Script))
+        } else if path == "plugin.toml" || path.ends_with("/plugin.toml") {
+            Some(Plugin::load(&id, path, sources).map(Code::Plugin))
+        } else {
+            None
+        };
+        if let Some(code) = code {
+            match code.and_then(rule_file) {
                 Ok(f) => {
                     if !seen.insert((f.meta.kind, f.meta.id.clone())) {
                         errors.push(Diagnostic::new(
                             &id,
                             path,
-                            f.script.hook_line("meta"),
+                            f.code.hook_line("meta"),
                             1,
                             format!(
                                 "another file of this pack already defines {:?} '{}'",
@@ -224,9 +234,10 @@ pub fn build(sources: &Sources) -> Result<Pack, Vec<Diagnostic>> {
     }
 }
 
-fn rule_file(pack: &str, path: &str, text: &str) -> Result<RuleFile, Diagnostic> {
-    let script = engine().compile(pack, path, text)?;
-    if !script.has("meta") {
+/// A compiled file with the metadata its `meta` hook returns.
+fn rule_file(code: Code) -> Result<RuleFile, Diagnostic> {
+    let (pack, path) = (code.pack(), code.file());
+    if !code.has("meta") {
         return Err(Diagnostic::new(
             pack,
             path,
@@ -235,12 +246,12 @@ fn rule_file(pack: &str, path: &str, text: &str) -> Result<RuleFile, Diagnostic>
             "rule file has no `fn meta()` (it must return #{ id, kind, … })",
         ));
     }
-    let raw = engine().call(&script, "meta", vec![])?;
+    let raw = hooks::call_json(&code, "meta", &[])?;
     let mut meta: Meta = serde_json::from_value(raw).map_err(|e| {
         let mut d = Diagnostic::new(
             pack,
             path,
-            script.hook_line("meta"),
+            code.hook_line("meta"),
             1,
             format!("meta() record: {e}"),
         );
@@ -253,7 +264,7 @@ fn rule_file(pack: &str, path: &str, text: &str) -> Result<RuleFile, Diagnostic>
     if meta.name.is_empty() {
         meta.name = meta.id.clone();
     }
-    Ok(RuleFile { script, meta })
+    Ok(RuleFile { code, meta })
 }
 
 fn data_json(pack: &str, path: &str, text: &str) -> Result<Vec<DataOp>, Diagnostic> {
@@ -382,8 +393,9 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
     (line, col)
 }
 
-fn line_of(bytes: Option<&Vec<u8>>, needle: &str) -> u32 {
-    let Some(text) = bytes.and_then(|b| std::str::from_utf8(b).ok()) else {
+/// 1-based line of the first line starting with `needle` (0 if none).
+pub(crate) fn line_of<B: AsRef<[u8]> + ?Sized>(bytes: Option<&B>, needle: &str) -> u32 {
+    let Some(text) = bytes.and_then(|b| std::str::from_utf8(b.as_ref()).ok()) else {
         return 0;
     };
     text.lines()

@@ -519,6 +519,12 @@ impl ScriptEngine {
     }
 }
 
+/// Adds a line to this thread's author log (what [`ScriptEngine::take_log`] returns): plugins'
+/// `grimoire.log` writes here too.
+pub(crate) fn author_log(line: String) {
+    LOG.with(|l| push_log(&mut l.borrow_mut(), line));
+}
+
 fn push_log(log: &mut Vec<String>, line: String) {
     if log.len() < 200 {
         log.push(line);
@@ -1248,6 +1254,7 @@ pub fn rules_api_reference() -> serde_json::Value {
             "wall_clock_ms": WALL_CLOCK_MS,
             "source_bytes": MAX_SOURCE_BYTES,
         },
+        "plugins": crate::plugin::reference(),
     })
 }
 

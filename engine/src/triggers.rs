@@ -22,8 +22,8 @@
 use crate::actions::{Event, Work};
 use crate::character::{ABILITIES, ActiveEffect};
 use crate::derive;
+use crate::hooks::{self, Arg};
 use crate::records::Operation;
-use crate::script::{ScriptEngine, engine};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -44,7 +44,7 @@ pub const MAX_DISPATCHES: u32 = 32;
 fn listeners(w: &Work, ended: Option<&ActiveEffect>) -> Vec<(usize, Option<ActiveEffect>)> {
     let rules = w.rules;
     let col = derive::collect(rules, &w.c);
-    let hears = |i: usize| rules.file(i).script.has("on_event");
+    let hears = |i: usize| rules.file(i).code.has("on_event");
     let mut out: Vec<(usize, Option<ActiveEffect>)> = Vec::new();
     for &i in rules.core.iter().chain(&col.features) {
         if hears(i) {
@@ -138,14 +138,14 @@ impl Work<'_> {
                 json!({ "id": x.id, "effect": x.effect, "source": x.source, "data": x.data,
                         "rounds_left": x.rounds_left })
             });
-            let view = derive::collect(self.rules, &self.c).view_dyn().clone();
-            let args = vec![
-                view,
-                ScriptEngine::to_dynamic(&fx_arg),
-                ScriptEngine::to_dynamic(&Value::Object(ev)),
+            let col = derive::collect(self.rules, &self.c);
+            let ev = Value::Object(ev);
+            let args = [
+                ("sheet", Arg::View(&col.view)),
+                ("effect", Arg::Data(&fx_arg)),
+                ("ev", Arg::Data(&ev)),
             ];
-            let ops = engine()
-                .call(&file.script, "on_event", args)
+            let ops = hooks::call_json(&file.code, "on_event", &args)
                 .map_err(|d| d.to_string())
                 .and_then(|raw| parse_ops(raw).map_err(|e| format!("operation record: {e}")));
             let ops = match ops {

@@ -6,12 +6,51 @@
 //! engine evaluates in dependency order. That split is what lets the pipeline order itself and
 //! explain itself: a script cannot secretly read AC while computing Dexterity.
 //!
-//! The view is plain JSON (the same document a WASM plugin will receive), built once per
+//! The view is plain JSON (the same document a WASM plugin receives as `sheet`), built once per
 //! derivation from the stored character and the compendium.
 
 use crate::character::{ABILITIES, Character};
 use crate::compendium::Compendium;
+use crate::script::ScriptEngine;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+
+/// The view in the forms hooks take: JSON for the engine, a shared read-only value for Rhai
+/// scripts, serialised JSON for plugins. Each form is built on first use (a derivation whose hook
+/// outputs all come from the cache needs neither) and then shared by every hook call made with
+/// this view, so a derivation serialises it for plugins once, however many plugins apply.
+#[derive(Debug)]
+pub struct SharedView {
+    pub value: Value,
+    dynamic: OnceLock<rhai::Dynamic>,
+    json: OnceLock<Box<[u8]>>,
+}
+
+impl SharedView {
+    pub fn new(value: Value) -> SharedView {
+        SharedView {
+            value,
+            dynamic: OnceLock::new(),
+            json: OnceLock::new(),
+        }
+    }
+
+    /// As a script value: shared, so that passing it to each hook is a reference count, not a
+    /// deep copy; and read-only, so that no hook can change what the next one reads.
+    pub fn dynamic(&self) -> &rhai::Dynamic {
+        self.dynamic.get_or_init(|| {
+            ScriptEngine::to_dynamic(&self.value)
+                .into_read_only()
+                .into_shared()
+        })
+    }
+
+    /// As UTF-8 JSON, the `sheet` of a plugin's input.
+    pub fn json(&self) -> &[u8] {
+        self.json
+            .get_or_init(|| self.value.to_string().into_bytes().into())
+    }
+}
 
 /// Items' compendium facts needed by rules.
 fn armor_view(c: &Character, comp: &Compendium) -> (Value, Value) {
