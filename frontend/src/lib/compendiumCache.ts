@@ -1,4 +1,5 @@
-// Compendium reads the wizard repeats (a race, a class, a category's items), fetched once.
+// Compendium reads the app repeats (a race, a class, a category's items, a feature's text),
+// fetched once.
 import { api } from './api/client';
 import type { Entry, EntrySummary, Page } from './api/types';
 import type { Ref } from './options';
@@ -6,11 +7,12 @@ import type { Ref } from './options';
 const entries = new Map<string, Promise<Entry>>();
 const lists = new Map<string, Promise<EntrySummary[]>>();
 
-export function entry(type: string, slug: string): Promise<Entry> {
-	const key = `${type}/${slug}`;
+/** One entry; `query` scopes it (`{packs: 'brawler'}` for a homebrew pack's entries). */
+export function entry(type: string, slug: string, query?: Record<string, string>): Promise<Entry> {
+	const key = `${type}/${slug}?${new URLSearchParams(query)}`;
 	let p = entries.get(key);
 	if (!p) {
-		p = api.get<Entry>(`/compendium/${type}/${encodeURIComponent(slug)}`);
+		p = api.get<Entry>(`/compendium/${type}/${encodeURIComponent(slug)}`, { query });
 		p.catch(() => entries.delete(key));
 		entries.set(key, p);
 	}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { get } from 'svelte/store';
-import { backoff, connectLive, parseLive, type LiveEvent, type SocketLike } from './live';
+import { backoff, connectLive, parseLive, REFUSED_MESSAGE, type LiveEvent, type SocketLike } from './live';
 
 describe('parseLive', () => {
 	it('reads the greeting, with whether it follows a reconnect', () => {
@@ -91,7 +91,9 @@ function harness(token: string | null = 'tok') {
 			timers.push(t);
 			return t;
 		},
-		clearTimeout: (t) => ((t as { cancelled: boolean }).cancelled = true)
+		clearTimeout: (t) => ((t as { cancelled: boolean }).cancelled = true),
+		checkToken: async () => true,
+		onRefused: () => {}
 	});
 	const seen: LiveEvent[] = [];
 	conn.on((e) => seen.push(e));
@@ -180,5 +182,78 @@ describe('connectLive', () => {
 		fire();
 		old.frame({ type: 'lagged', missed: 1 });
 		expect(seen).toHaveLength(0);
+	});
+});
+
+describe('a refused token', () => {
+	function refusing(answer: boolean | null) {
+		const sockets: FakeSocket[] = [];
+		const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+		const refused: string[] = [];
+		let checks = 0;
+		const conn = connectLive(3, {
+			token: () => 'tok',
+			url: () => 'ws://test',
+			createSocket: (u) => {
+				const s = new FakeSocket(u);
+				sockets.push(s);
+				return s;
+			},
+			random: () => 1,
+			setTimeout: (fn, ms) => {
+				const t = { fn, ms, cancelled: false };
+				timers.push(t);
+				return t;
+			},
+			clearTimeout: (t) => ((t as { cancelled: boolean }).cancelled = true),
+			checkToken: async () => {
+				checks++;
+				return answer;
+			},
+			onRefused: (m) => refused.push(m)
+		});
+		const seen: LiveEvent[] = [];
+		conn.on((e) => seen.push(e));
+		return { conn, sockets, timers, refused, seen, checks: () => checks };
+	}
+
+	it('stops retrying and ends the session when the API refuses the token after a failed upgrade', async () => {
+		const h = refusing(false);
+		h.sockets[0].drop();
+		expect(h.checks()).toBe(1);
+		await Promise.resolve();
+		await Promise.resolve();
+		expect(get(h.conn.status)).toBe('refused');
+		expect(h.timers[0].cancelled).toBe(true);
+		expect(h.refused).toEqual([REFUSED_MESSAGE]);
+		expect(h.seen).toEqual([{ type: 'refused', message: REFUSED_MESSAGE }]);
+		expect(h.sockets).toHaveLength(1);
+	});
+
+	it('keeps retrying when the token is fine or the server cannot be asked', async () => {
+		for (const answer of [true, null]) {
+			const h = refusing(answer);
+			h.sockets[0].drop();
+			await Promise.resolve();
+			await Promise.resolve();
+			expect(get(h.conn.status)).toBe('reconnecting');
+			expect(h.timers[0].cancelled).toBe(false);
+			expect(h.refused).toEqual([]);
+		}
+	});
+
+	it('does not ask after a greeted socket drops, and stops at once on a policy close', () => {
+		const h = refusing(false);
+		h.sockets[0].accept();
+		h.sockets[0].drop();
+		expect(h.checks()).toBe(0);
+		expect(get(h.conn.status)).toBe('reconnecting');
+
+		const p = refusing(true);
+		p.sockets[0].readyState = 3;
+		p.sockets[0].onclose?.({ code: 4401 });
+		expect(get(p.conn.status)).toBe('refused');
+		expect(p.timers).toHaveLength(0);
+		expect(p.refused).toHaveLength(1);
 	});
 });

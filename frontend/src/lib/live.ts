@@ -7,9 +7,16 @@
 // were dropped, `{"type": "error", code, message}` for a refused chat, `{"type": "closed",
 // reason}` when the user left the campaign. A `hello` after a reconnect, and `lagged`, mean
 // something may have been missed: listeners read again what they show.
+//
+// A refused token (signed out elsewhere, revoked, expired) is not retried: the server answers the
+// upgrade with 401, which a browser only sees as a socket closed before any greeting, so such a
+// close is followed by a check of the token over HTTP (`GET /auth/me`); when that is refused too,
+// or the server closes with a policy code (1008, 4401), the connection stops for good, emits
+// `refused` and ends the session, which sends the user to sign in with a message saying why.
 
 import { get, writable, type Readable } from 'svelte/store';
-import { session } from '$lib/stores/session';
+import { endSession, session } from '$lib/stores/session';
+import { api, ApiError } from '$lib/api/client';
 import type { ChatMessage, Role } from '$lib/api/types';
 
 export type LiveEvent =
@@ -19,9 +26,16 @@ export type LiveEvent =
 	| { type: 'rules'; campaign: number | null; at: string; packs: string[]; ok: boolean }
 	| { type: 'lagged'; missed: number }
 	| { type: 'error'; code: string; message: string }
-	| { type: 'closed'; reason: string };
+	| { type: 'closed'; reason: string }
+	| { type: 'refused'; message: string };
 
-export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'refused';
+
+/** What the user reads when the live connection's token is refused. */
+export const REFUSED_MESSAGE = 'Your session has ended (signed out elsewhere, revoked or expired), so live updates stopped. Sign in again to continue.';
+
+/** Close codes that mean "not with this token": policy violation, and 4401 (401 as a close). */
+const REFUSED_CODES = new Set([1008, 4401]);
 
 function isObj(v: unknown): v is Record<string, unknown> {
 	return !!v && typeof v === 'object' && !Array.isArray(v);
@@ -106,6 +120,23 @@ export interface LiveOptions {
 	random?: () => number;
 	setTimeout?: (fn: () => void, ms: number) => unknown;
 	clearTimeout?: (t: unknown) => void;
+	/** Whether the token is still good, asked when a socket closes before its greeting: true,
+	 * false (refused), or null (cannot tell: the server is away). */
+	checkToken?: () => Promise<boolean | null>;
+	/** Called once when the token is refused (default: end the session, which sends the user to
+	 * sign in). */
+	onRefused?: (message: string) => void;
+}
+
+/** Asks the API whether the session's token is still accepted. */
+export async function tokenAccepted(): Promise<boolean | null> {
+	try {
+		await api.get('/auth/me');
+		return true;
+	} catch (e) {
+		if (e instanceof ApiError && e.status === 401) return false;
+		return null;
+	}
 }
 
 const OPEN = 1;
@@ -139,6 +170,8 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 	const later = opts.setTimeout ?? ((fn, ms) => setTimeout(fn, ms));
 	const cancel = opts.clearTimeout ?? ((t) => clearTimeout(t as ReturnType<typeof setTimeout>));
 	const random = opts.random ?? Math.random;
+	const checkToken = opts.checkToken ?? tokenAccepted;
+	const onRefused = opts.onRefused ?? endSession;
 
 	const events = writable<LiveEvent | null>(null);
 	const status = writable<LiveStatus>('connecting');
@@ -171,12 +204,14 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 			return;
 		}
 		socket = s;
+		let greetedHere = false;
 		s.onmessage = (ev) => {
 			if (socket !== s || typeof ev.data !== 'string') return;
 			const e = parseLive(ev.data, greeted);
 			if (!e) return;
 			if (e.type === 'hello') {
 				greeted = true;
+				greetedHere = true;
 				attempts = 0;
 				role.set(e.role);
 				status.set('open');
@@ -184,10 +219,25 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 			emit(e);
 			if (e.type === 'closed') stop();
 		};
-		s.onclose = () => {
+		s.onclose = (ev) => {
 			if (socket !== s) return;
 			socket = null;
+			const code = (ev as { code?: number } | null)?.code;
+			if (code !== undefined && REFUSED_CODES.has(code)) {
+				refuse();
+				return;
+			}
 			retry();
+			// Closed before any greeting: the upgrade may have been refused for the token. The
+			// retry stays scheduled unless the API confirms the token is no longer good.
+			if (!greetedHere) {
+				checkToken().then(
+					(ok) => {
+						if (ok === false) refuse();
+					},
+					() => {}
+				);
+			}
 		};
 		s.onerror = () => {
 			// A close follows every error; reconnecting happens there.
@@ -201,7 +251,14 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 		timer = later(open, wait);
 	}
 
-	function stop() {
+	function refuse() {
+		if (stopped) return;
+		stop('refused');
+		emit({ type: 'refused', message: REFUSED_MESSAGE });
+		onRefused(REFUSED_MESSAGE);
+	}
+
+	function stop(final: LiveStatus = 'closed') {
 		stopped = true;
 		if (timer !== null) cancel(timer);
 		timer = null;
@@ -217,7 +274,7 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 				// already closing
 			}
 		}
-		status.set('closed');
+		status.set(final);
 	}
 
 	open();
@@ -236,7 +293,7 @@ export function connectLive(campaign: number, opts: LiveOptions = {}): LiveConne
 			socket.send(JSON.stringify(frame));
 			return true;
 		},
-		close: stop,
+		close: () => stop(),
 		get attempts() {
 			return attempts;
 		}
@@ -251,7 +308,8 @@ const LINGER_MS = 3000;
 /** The campaign's shared connection and the function that releases it. */
 export function live(campaign: number): { conn: LiveConnection; release: () => void } {
 	let entry = shared.get(campaign);
-	if (entry && get(entry.conn.status) === 'closed' && entry.users === 0) {
+	const st = entry ? get(entry.conn.status) : null;
+	if (entry && (st === 'refused' || (st === 'closed' && entry.users === 0))) {
 		if (entry.idle) clearTimeout(entry.idle);
 		entry = undefined;
 	}

@@ -1,6 +1,7 @@
 // The creation wizard's draft, its steps, and the request it becomes.
 
 import type { Ability } from './abilities';
+import type { ChoiceValue } from './api/types';
 import { STANDARD_ARRAY } from './abilities';
 import { startingScores } from './pointbuy';
 
@@ -45,6 +46,8 @@ export interface Draft {
 	name: string;
 	alignment: string;
 	details: { appearance: string; personality: string; backstory: string };
+	/** Standing choices the rules declare for this race and class (ancestry, fighting style). */
+	choices: Record<string, ChoiceValue>;
 }
 
 export function emptyDraft(): Draft {
@@ -69,7 +72,8 @@ export function emptyDraft(): Draft {
 		prepared: [],
 		name: '',
 		alignment: '',
-		details: { appearance: '', personality: '', backstory: '' }
+		details: { appearance: '', personality: '', backstory: '' },
+		choices: {}
 	};
 }
 
@@ -83,6 +87,7 @@ export function stepOfField(path: string): StepId {
 		case 'class':
 		case 'subclass':
 		case 'level':
+		case 'choices': // standing choices are declared once race and class are known
 			return 'class';
 		case 'abilities':
 			return 'abilities';
@@ -155,6 +160,8 @@ export function toRequest(d: Draft, extraEquipment: string[], caster: { known: b
 		alignment: d.alignment || null,
 		details: { ...d.details, notes: '' }
 	};
+	const choices = Object.fromEntries(Object.entries(d.choices ?? {}).filter(([, v]) => (Array.isArray(v) ? v.length > 0 : !!v)));
+	if (Object.keys(choices).length) body.choices = choices;
 	if (d.class && (d.cantrips.length || d.spells.length || d.prepared.length)) {
 		const known = caster.known ? [...d.cantrips, ...d.spells] : [...d.cantrips];
 		const prepared = caster.prepares ? (caster.known ? d.prepared : d.spells) : [];
@@ -164,4 +171,20 @@ export function toRequest(d: Draft, extraEquipment: string[], caster: { known: b
 		};
 	}
 	return body;
+}
+
+/** Picks that fill every group (`choose` each), keeping the player's where they fit: for asking
+ * the API about a draft whose later steps are not done yet (the wizard's probe for standing
+ * choices needs a body that passes). What the character has from elsewhere is not picked. */
+export function fillPicks(groups: { key: string; choose: number; options: { index: string }[] }[], fixed: Map<string, string>, current: Record<string, string[]>): string[] {
+	const taken = new Set<string>();
+	for (const g of groups) {
+		const mine = (current[g.key] ?? []).filter((p) => g.options.some((o) => o.index === p) && !fixed.has(p) && !taken.has(p)).slice(0, g.choose);
+		for (const o of g.options) {
+			if (mine.length >= g.choose) break;
+			if (!fixed.has(o.index) && !taken.has(o.index) && !mine.includes(o.index)) mine.push(o.index);
+		}
+		mine.forEach((p) => taken.add(p));
+	}
+	return [...taken];
 }

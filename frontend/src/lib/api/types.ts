@@ -59,6 +59,10 @@ export interface Rollable {
 	bonus: Explained;
 	mode: RollMode;
 	expr: string;
+	/** The lowest face the d20 counts as (Reliable Talent: 10); already in `expr`. */
+	d20_min?: Explained;
+	/** The lowest total the roll counts as (Indomitable Might); the roll endpoint applies it. */
+	min_total?: Explained;
 }
 
 export interface Granted {
@@ -72,6 +76,8 @@ export interface AbilityBlock {
 	save: Rollable;
 	check: Rollable;
 	save_proficient: boolean;
+	/** The highest the score may be raised to (20; Primal Champion: 24). */
+	max?: Explained;
 }
 
 export interface SkillBlock {
@@ -91,6 +97,32 @@ export interface Attack {
 	damage_type: string;
 	damage_explain: Contribution[];
 	properties: string[];
+	/** The item attacked with (`dagger` for `dagger-thrown`; `unarmed-strike`). */
+	weapon?: string;
+	/** Normal and long range in feet, for ranged and thrown lines. */
+	range_feet?: { normal: number; long?: number };
+	/** Hands the line is wielded with (2: two-handed and versatile two-handed lines). */
+	hands?: number;
+	damage_die?: Explained;
+	/** The lowest natural d20 that is a critical hit (20; Improved Critical: 19). */
+	crit_range?: Explained;
+	/** Extra weapon dice on a critical hit (Brutal Critical, Savage Attacks). */
+	crit_dice?: Explained;
+	/** The damage of a critical hit, as a dice expression. */
+	crit_damage?: string;
+}
+
+/** A save DC a feature imposes (`dcs.<id>`: Breath Weapon, ki, Turn Undead). */
+export interface SaveDc extends Explained {
+	name: string;
+	/** The saving throw's ability (`dex`). */
+	save?: string;
+	/** Damage on a failed save, a dice expression. */
+	damage?: string;
+	damage_explain?: Contribution[];
+	damage_type?: string;
+	/** The area (`15 ft. cone`). */
+	area?: string;
 }
 
 export interface Resource {
@@ -100,7 +132,10 @@ export interface Resource {
 	spent: number;
 	remaining: number;
 	unlimited: boolean;
+	/** Rests that give every use back. */
 	recover: string[];
+	/** Rests that give some uses back, and how many (`short_rest` → 4). */
+	recover_amount?: Record<string, Explained>;
 	source: string;
 }
 
@@ -131,9 +166,13 @@ export interface Spellcasting {
 	ability: string;
 	dc: Explained;
 	attack: Rollable;
-	cantrips_known?: number;
+	cantrips_known?: number | Explained;
 	prepared?: string[];
 	known?: string[];
+	/** How many spells may be prepared (cleric, druid, paladin, wizard). */
+	prepared_max?: Explained;
+	/** How many spells are known (bard, ranger, sorcerer, warlock). */
+	spells_known?: Explained;
 }
 
 export interface Slot {
@@ -156,6 +195,10 @@ export interface Sheet {
 	hp: { max: Explained; current: number; temp: number };
 	hit_dice: Record<string, { total: number; spent: number; remaining: number }>;
 	attacks: Record<string, Attack>;
+	/** Attacks per Attack action (Extra Attack). */
+	attacks_per_action?: Explained;
+	/** Save DCs of features, by id. */
+	dcs?: Record<string, SaveDc>;
 	spellcasting: Record<string, Spellcasting>;
 	slots: Record<string, Slot>;
 	resources: Record<string, Resource>;
@@ -214,7 +257,39 @@ export interface CharacterView {
 	character: StoredCharacter;
 	sheet: Sheet;
 	packs: string[];
-	events?: Record<string, unknown>[];
+	events?: ActionEvent[];
+}
+
+/** One thing an action did (engine `Event`, tagged by `event`): `healed`, `triggered`… */
+export interface ActionEvent {
+	event: string;
+	[k: string]: unknown;
+}
+
+/** What a table action answers: the character as it is now, what happened, the dice rolled. */
+export interface ActionResult extends CharacterView {
+	events: ActionEvent[];
+	rolls: RollResult[];
+}
+
+/** A standing choice a rule file offers the character (dragonborn ancestry, fighting style). */
+export interface ChoiceDecl {
+	id: string;
+	prompt: string;
+	/** The allowed values; empty for free-form choices the rule file checks itself. */
+	options: (string | { value?: string; id?: string; name?: string; label?: string })[];
+	/** A list of `count` different options; absent: one value. */
+	count?: number | null;
+	/** Exactly `count` (true, the default) or at most `count`. */
+	required?: boolean;
+}
+
+export type ChoiceValue = string | string[];
+
+/** `GET /characters/{id}/choices`. */
+export interface ChoicesView {
+	declared: ChoiceDecl[];
+	values: Record<string, ChoiceValue>;
 }
 
 export interface CharacterSummary {

@@ -5,12 +5,20 @@
 
 import { get, writable } from 'svelte/store';
 import { api, ApiError, messageOf } from '$lib/api/client';
-import type { CharacterView, SheetRoll } from '$lib/api/types';
+import type { ActionEvent, CharacterView, SheetRoll } from '$lib/api/types';
 
 export interface RollEntry {
 	id: number;
 	at: Date;
 	result: SheetRoll;
+}
+
+/** What the last table action did, for the "what happened" panel. */
+export interface ActionOutcome {
+	id: number;
+	/** The action's name (`turn-start`, `damage`…). */
+	action: string;
+	events: ActionEvent[];
 }
 
 export function characterStore(id: number) {
@@ -22,6 +30,8 @@ export function characterStore(id: number) {
 	/** Keep the sheet's rolls out of the campaign's log (they are shared by default). */
 	const privateRolls = writable(false);
 	let rollSeq = 0;
+	const outcome = writable<ActionOutcome | null>(null);
+	let outcomeSeq = 0;
 
 	async function load() {
 		try {
@@ -45,8 +55,10 @@ export function characterStore(id: number) {
 					: method === 'PATCH'
 						? api.patch<CharacterView>(`/characters/${id}${path}`, body)
 						: api.post<CharacterView>(`/characters/${id}${path}`, body));
-			if (next && typeof next === 'object' && 'sheet' in next) view.set(next);
-			else await load();
+			if (next && typeof next === 'object' && 'sheet' in next) {
+				view.set(next);
+				outcome.set({ id: ++outcomeSeq, action: name, events: Array.isArray(next.events) ? next.events : [] });
+			} else await load();
 			return true;
 		} catch (e) {
 			error.set(messageOf(e));
@@ -91,7 +103,7 @@ export function characterStore(id: number) {
 		}
 	}
 
-	return { view, error, busy, rolls, privateRolls, load, act, patch, roll };
+	return { view, error, busy, rolls, privateRolls, outcome, load, act, patch, roll };
 }
 
 export type CharacterStore = ReturnType<typeof characterStore>;
