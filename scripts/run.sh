@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 # The SRD data the compendium is imported from on first start (see README, "SRD content").
 scripts/fetch-srd.sh || echo "warning: could not fetch the SRD data; the compendium stays empty until 'grimoire import-srd'" >&2
 
+# The example WASM plugins, built from source into their rule packs (rules/examples/*); see
+# plugins/README.md. Installs Debian's wasm32 Rust and clang when missing and run as root.
+plugins/build.sh
+
 # The web app (frontend/build), which the server serves at /. `npm ci` when node_modules is
 # missing or older than the lockfile.
 if command -v npm >/dev/null; then

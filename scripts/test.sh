@@ -69,15 +69,23 @@ fi
 say "SRD data"
 scripts/fetch-srd.sh
 
+say "example plugins (WASM, built from source into rules/examples/)"
+plugins/build.sh
+
 say "formatting"
 cargo fmt --all -- --check
+(cd plugins && cargo fmt --all -- --check)
 
 say "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+(cd plugins && cargo clippy --all-targets --locked -- -D warnings)
 
 say "tests"
 status=0
 cargo test --workspace --locked -- "${skip[@]}" || status=$?
+
+say "plugin SDK and examples (native unit tests)"
+(cd plugins && cargo test --locked) || status=$?
 
 # Each PostgreSQL test made its own database; remove them.
 if [[ -n "${GRIMOIRE_TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; then

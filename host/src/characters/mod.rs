@@ -764,27 +764,6 @@ pub fn roll_values(sheet: &Sheet) -> Value {
     Value::Object(values)
 }
 
-/// A critical hit's damage: every damage die rolled twice (SRD: Critical Hits), modifiers once.
-pub fn critical(damage: &str) -> String {
-    let dice: Vec<&str> = damage
-        .split(|c: char| c.is_whitespace() || c == '+')
-        .filter(|t| {
-            let t = t.split('[').next().unwrap_or_default();
-            t.split_once('d').is_some_and(|(n, s)| {
-                n.chars().all(|c| c.is_ascii_digit())
-                    && !s.is_empty()
-                    && s.chars().all(|c| c.is_ascii_digit())
-            })
-        })
-        .collect();
-    let mut out = damage.to_string();
-    for d in dice {
-        out.push_str(" + ");
-        out.push_str(d);
-    }
-    out
-}
-
 /// Creation's field errors as a 422 naming each field.
 pub fn creation_errors(errors: Vec<creation::FieldError>) -> ApiError {
     let mut fields = FieldErrors::new();

@@ -241,3 +241,113 @@ async fn standing_choices_sqlite() {
 async fn standing_choices_postgres() {
     standing_choices(Db::Postgres).await;
 }
+
+/// Rolls from the sheet use its critical range and critical damage, and floors on a total.
+async fn critical_range_and_floors(db: Db) {
+    let s = rules_server(db).await;
+    let token = s.register("champion_player").await;
+    let c = create(&s, &token, barbarian("Brute")).await;
+    let id = c["id"].as_i64().unwrap();
+    // A champion fighter 3 (Improved Critical: 19–20) and a barbarian 18 (Indomitable Might),
+    // by editing the record.
+    let r = send(
+        &s,
+        "PATCH",
+        &path(id, ""),
+        Some(json!({"classes": [
+            {"class": "barbarian", "level": 18, "subclass": "berserker"},
+            {"class": "fighter", "level": 2}
+        ]})),
+        Some(&token),
+        Some(1),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let r = send(
+        &s,
+        "PATCH",
+        &path(id, ""),
+        Some(json!({"classes": [
+            {"class": "barbarian", "level": 17, "subclass": "berserker"},
+            {"class": "fighter", "level": 3, "subclass": "champion"}
+        ]})),
+        Some(&token),
+        Some(2),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let attack = r.data()["sheet"]["attacks"]["greataxe"].clone();
+    assert_eq!(attack["crit_range"]["value"], 19, "{attack:#}");
+    let crit_damage = attack["crit_damage"].as_str().unwrap().to_string();
+    assert_ne!(crit_damage, attack["damage"].as_str().unwrap());
+
+    // Every seed until both a natural 19 and a natural 18 have come up.
+    let (mut saw19, mut saw18) = (false, false);
+    for seed in 0..400u64 {
+        let roll = post(
+            &s,
+            &token,
+            &path(id, "/roll"),
+            json!({"kind": "attack", "name": "greataxe", "seed": seed}),
+        )
+        .await;
+        let natural = roll["roll"]["natural"].as_i64().unwrap();
+        assert_eq!(roll["critical"], natural >= 19, "seed {seed}: {roll:#}");
+        if natural == 19 {
+            saw19 = true;
+            assert_eq!(roll["damage"]["expr"], crit_damage.as_str(), "{roll:#}");
+        }
+        if natural == 18 {
+            saw18 = true;
+            assert_eq!(roll["damage"]["expr"], attack["damage"], "{roll:#}");
+        }
+        if saw19 && saw18 {
+            break;
+        }
+    }
+    assert!(saw19 && saw18);
+
+    // Back to barbarian 18: Indomitable Might — a Strength check counts at least the score.
+    let r = send(
+        &s,
+        "PATCH",
+        &path(id, ""),
+        Some(json!({"classes": [{"class": "barbarian", "level": 18, "subclass": "berserker"}]})),
+        Some(&token),
+        Some(3),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let score = r.data()["sheet"]["abilities"]["str"]["score"]["value"]
+        .as_i64()
+        .unwrap();
+    let roll = post(
+        &s,
+        &token,
+        &path(id, "/roll"),
+        json!({"kind": "check", "ability": "str", "seed": 1}),
+    )
+    .await;
+    assert_eq!(roll["min_total"]["value"], score, "{roll:#}");
+    let raw = roll["roll"]["total"].as_i64().unwrap();
+    assert_eq!(roll["total"], raw.max(score));
+    let dex = post(
+        &s,
+        &token,
+        &path(id, "/roll"),
+        json!({"kind": "check", "ability": "dex", "seed": 1}),
+    )
+    .await;
+    assert!(dex["min_total"].is_null());
+    assert_eq!(dex["total"], dex["roll"]["total"]);
+}
+
+#[tokio::test]
+async fn critical_range_and_floors_sqlite() {
+    critical_range_and_floors(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn critical_range_and_floors_postgres() {
+    critical_range_and_floors(Db::Postgres).await;
+}

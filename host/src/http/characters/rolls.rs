@@ -71,9 +71,17 @@ pub struct SheetRoll {
     #[schema(value_type = Vec<Object>)]
     pub explain: Value,
     pub roll: RollResult,
-    /// Attacks: the damage roll (dice doubled on a natural 20).
+    /// Attacks: the damage roll (on a critical hit, the sheet's critical damage: every die
+    /// twice plus any extra dice such as Brutal Critical's).
     pub damage: Option<RollResult>,
+    /// Attacks: the natural d20 reached the attack's critical range (20; 19 with Improved
+    /// Critical).
     pub critical: bool,
+    /// What the roll counts as: its total, raised to `min_total` when a rule sets a floor.
+    pub total: i64,
+    /// The floor on the total and who set it (Indomitable Might), when a rule sets one.
+    #[schema(value_type = Object)]
+    pub min_total: Value,
     /// Modifiers that may apply depending on the moment (listed, not added).
     #[schema(value_type = Vec<Object>)]
     pub situational: Value,
@@ -137,7 +145,9 @@ async fn sheet_roll(
     let missing = |what: &str, key: &str| {
         ApiError::not_found("NOT_ON_SHEET", format!("the sheet has no {what} {key:?}"))
     };
-    let (label, r, damage): (String, Roll, Option<String>) = match req.kind {
+    // Attacks: (damage, the lowest natural d20 that crits, the damage of a critical hit).
+    type Damage = Option<(String, i64, String)>;
+    let (label, r, damage): (String, Roll, Damage) = match req.kind {
         None => {
             let expr = need(&req.expr, "expr")?;
             let values = chars::roll_values(&sheet);
@@ -153,6 +163,7 @@ async fn sheet_roll(
                 (false, true) => "disadvantage",
                 _ => "normal",
             };
+            let total = rolled.total;
             return Ok(SheetRoll {
                 label: expr.clone(),
                 mode: mode.into(),
@@ -161,6 +172,8 @@ async fn sheet_roll(
                 roll: roll_result(expr, rolled)?,
                 damage: None,
                 critical: false,
+                total,
+                min_total: Value::Null,
                 situational: json!([]),
                 auto_fail: json!([]),
             });
@@ -171,7 +184,11 @@ async fn sheet_roll(
                 .attacks
                 .get(&name)
                 .ok_or_else(|| missing("attack", &name))?;
-            (a.name.clone(), a.to_hit.clone(), Some(a.damage.clone()))
+            (
+                a.name.clone(),
+                a.to_hit.clone(),
+                Some((a.damage.clone(), a.crit_range.value, a.crit_damage.clone())),
+            )
         }
         Some(RollKind::Save) | Some(RollKind::Check) => {
             let ability = need(&req.ability, "ability")?;
@@ -217,10 +234,16 @@ async fn sheet_roll(
     let expr = format!("{head}{rest}");
     let rolled = dice::roll_str(&expr, &dice::NoValues, &RollOptions::default(), Some(seed))
         .map_err(|e| dice_error(&expr, e))?;
-    let critical = rolled.nat20;
+    let critical = damage
+        .as_ref()
+        .is_some_and(|(_, range, _)| rolled.natural.is_some_and(|n| n >= *range));
+    let total = match &r.min_total {
+        Some(floor) => rolled.total.max(floor.value),
+        None => rolled.total,
+    };
     let damage = match damage {
-        Some(d) if !d.is_empty() => {
-            let d = if critical { chars::critical(&d) } else { d };
+        Some((d, _, crit)) if !d.is_empty() => {
+            let d = if critical { crit } else { d };
             let rolled = dice::roll_str(
                 &d,
                 &dice::NoValues,
@@ -249,6 +272,8 @@ async fn sheet_roll(
         roll: roll_result(expr, rolled)?,
         damage,
         critical,
+        total,
+        min_total: serde_json::to_value(&r.min_total).map_err(anyhow::Error::from)?,
         situational: serde_json::to_value(&r.situational).map_err(anyhow::Error::from)?,
         auto_fail: serde_json::to_value(&r.auto_fail).map_err(anyhow::Error::from)?,
     })
