@@ -1,5 +1,6 @@
 //! Speed of the rules engine with the SRD pack: full derivation of a level-1 and a level-20
-//! character (and a level-20 multiclass with several effects and conditions), one feature use,
+//! character (and level-20 multiclasses: fighter/rogue with several effects and conditions,
+//! cleric/wizard casting), one feature use,
 //! and loading `rules/srd` (compiling every script cold, with the AST cache warm, and a full
 //! hot reload that also runs the pack's fixtures). Needs the SRD data (`scripts/fetch-srd.sh`).
 //! Run with `cargo bench -p grimoire-engine --bench rules`.
@@ -79,6 +80,31 @@ fn multiclass() -> Character {
     c
 }
 
+/// Cleric 10 / wizard 10 (issue 8's "level-20 multiclass caster"): two spellcasting classes,
+/// combined caster level 20 for slots, spells prepared in both, Bless on.
+fn caster() -> Character {
+    let mut c = barbarian(1);
+    c.classes = vec![
+        ClassLevels {
+            class: "cleric".into(),
+            level: 10,
+            subclass: Some("life".into()),
+            ..Default::default()
+        },
+        ClassLevels {
+            class: "wizard".into(),
+            level: 10,
+            subclass: Some("evocation".into()),
+            ..Default::default()
+        },
+    ];
+    c.equipment = vec![item("mace"), item("chain-mail"), item("shield")];
+    for (ability, score) in [("int", 16), ("wis", 16), ("str", 14)] {
+        c.abilities.insert(ability.into(), score);
+    }
+    c
+}
+
 fn bench(c: &mut Criterion) {
     let rules = common::srd();
     let lvl1 = barbarian(1);
@@ -102,6 +128,18 @@ fn bench(c: &mut Criterion) {
             .expect("effect")
             .character;
     }
+    let mut caster = caster();
+    caster = actions::add_effect(
+        &rules,
+        &caster,
+        "bless",
+        "bench",
+        None,
+        serde_json::Value::Null,
+    )
+    .expect("bless")
+    .character;
+    assert!(derive(&rules, &caster).diagnostics.is_empty());
     assert!(derive(&rules, &lvl20).diagnostics.is_empty());
     assert!(derive(&rules, &multi).diagnostics.is_empty());
 
@@ -117,6 +155,7 @@ fn bench(c: &mut Criterion) {
             "level-20 fighter 10 rogue 10, 2 effects, 3 conditions",
             &multi,
         ),
+        ("level-20 cleric 10 wizard 10 (caster) + bless", &caster),
     ] {
         let mut n = 0u64;
         c.bench_function(&format!("derive cold/{name}"), |b| {
