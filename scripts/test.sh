@@ -53,27 +53,7 @@ if [[ "$CI" == "true" ]]; then
   port_open "$PG_HOST" "$PG_PORT" || { echo "FATAL: PostgreSQL is not reachable at $PG_HOST:$PG_PORT (CI requires it)" >&2; exit 1; }
   redis_answers || { echo "FATAL: Redis is not answering at $REDIS_HOST:$REDIS_PORT (CI requires it)" >&2; exit 1; }
 fi
-# Each PostgreSQL test runs its own server with its own pool, and the test binary keeps those
-# connections open until it exits (a leak in the test harness, not yet found): 26 PostgreSQL
-# tests reach PostgreSQL's default 100 connections. A local cluster is given room for 300.
-raise_pg_connections() {
-  command -v psql >/dev/null && command -v pg_ctlcluster >/dev/null || return 0
-  local max
-  max=$(psql "$PG_URL" -Atc "SHOW max_connections" 2>/dev/null) || return 0
-  ((max >= 300)) && return 0
-  say "raising PostgreSQL max_connections from $max to 300"
-  psql "$PG_URL" -qc "ALTER SYSTEM SET max_connections = 300" || return 0
-  for v in $(ls /etc/postgresql 2>/dev/null); do
-    pg_ctlcluster --skip-systemctl-redirect "$v" main restart || true
-  done
-  for _ in $(seq 1 30); do
-    port_open "$PG_HOST" "$PG_PORT" && psql "$PG_URL" -Atc "SELECT 1" >/dev/null 2>&1 && return 0
-    sleep 1
-  done
-}
-
 if port_open "$PG_HOST" "$PG_PORT"; then
-  raise_pg_connections
   export GRIMOIRE_TEST_DATABASE_URL="$PG_URL"
 else
   skip+=(--skip _postgres)

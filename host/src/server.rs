@@ -108,9 +108,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     spawn_housekeeping(state.clone());
-    let on_reload = state.clone();
+    let on_reload = state.downgrade();
     state.rules().watch(state.store().clone(), move || {
-        let state = on_reload.clone();
+        let Some(state) = on_reload.upgrade() else {
+            return;
+        };
         // Pack entries may have changed in the compendium table; sheets may have changed.
         tokio::spawn(async move {
             state.compendium_cache().invalidate().await;

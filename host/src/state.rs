@@ -21,6 +21,17 @@ const ACTIVITY_WRITE_INTERVAL: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+/// A handle that does not keep the state alive: for callbacks the state itself owns (the rules
+/// watcher's), which would otherwise keep it — and its database pool — alive forever.
+#[derive(Clone)]
+pub struct WeakAppState(std::sync::Weak<Inner>);
+
+impl WeakAppState {
+    pub fn upgrade(&self) -> Option<AppState> {
+        self.0.upgrade().map(AppState)
+    }
+}
+
 struct Inner {
     config: Config,
     store: Store,
@@ -38,6 +49,10 @@ struct Inner {
 }
 
 impl AppState {
+    pub fn downgrade(&self) -> WeakAppState {
+        WeakAppState(Arc::downgrade(&self.0))
+    }
+
     pub fn new(
         config: Config,
         store: Store,
