@@ -35,27 +35,14 @@ fn module(salt: u64) -> Vec<u8> {
   (data (i32.const {o_at}) "{output}")
   (data (i32.const 0) "{salt:016x}")
   (func (export "gr_abi_version") (result i32) (i32.const 1))
-  (func (export "gr_alloc") (param $n i32) (result i32)
-    (local $p i32) (local $end i32)
-    (local.set $p (global.get $heap))
-    (local.set $end (i32.add (local.get $p) (local.get $n)))
-    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
-      (then
-        (if (i32.eq
-              (memory.grow (i32.shr_u
-                (i32.add (i32.sub (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
-                         (i32.const 65535))
-                (i32.const 16)))
-              (i32.const -1))
-          (then unreachable))))
-    (global.set $heap (local.get $end))
-    (local.get $p))
+  {alloc}
   (func (export "gr_meta") (param i32 i32) (result i64) (i64.const {pm}))
   (func (export "gr_modifiers") (param i32 i32) (result i64) (i64.const {po})))"#,
         meta = esc(meta),
         output = esc(OUTPUT),
         pm = packed(m_at, meta.len()),
         po = packed(o_at, OUTPUT.len()),
+        alloc = common::WAT_ALLOC,
     ))
     .expect("valid WAT")
 }

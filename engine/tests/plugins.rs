@@ -92,25 +92,12 @@ impl Wat {
   {fields}
   (data (i32.const {DATA_AT}) "{data}")
   (func (export "gr_abi_version") (result i32) (i32.const {abi}))
-  (func (export "gr_alloc") (param $n i32) (result i32)
-    (local $p i32) (local $end i32)
-    (local.set $p (global.get $heap))
-    (local.set $end (i32.add (local.get $p) (local.get $n)))
-    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
-      (then
-        (if (i32.eq
-              (memory.grow (i32.shr_u
-                (i32.add (i32.sub (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
-                         (i32.const 65535))
-                (i32.const 16)))
-              (i32.const -1))
-          (then unreachable))))
-    (global.set $heap (local.get $end))
-    (local.get $p))
+  {alloc}
   {hooks})"#,
             imports = self.imports,
             fields = self.fields,
             abi = self.abi,
+            alloc = common::WAT_ALLOC,
         )
     }
 

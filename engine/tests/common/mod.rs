@@ -93,3 +93,22 @@ pub fn registry() -> &'static Registry {
 pub fn srd() -> Arc<RuleSet> {
     registry().ruleset(&["srd"]).expect("srd rule set")
 }
+
+/// A WAT bump allocator exported as `gr_alloc` (the plugin ABI's), over a mutable global
+/// `$heap`; it grows memory as needed and traps when growth is refused. For hand-written test
+/// plugins.
+pub const WAT_ALLOC: &str = r#"(func (export "gr_alloc") (param $n i32) (result i32)
+    (local $p i32) (local $end i32)
+    (local.set $p (global.get $heap))
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+      (then
+        (if (i32.eq
+              (memory.grow (i32.shr_u
+                (i32.add (i32.sub (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+                         (i32.const 65535))
+                (i32.const 16)))
+              (i32.const -1))
+          (then unreachable))))
+    (global.set $heap (local.get $end))
+    (local.get $p))"#;
